@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Berth takes no package dependencies: the toolchain's modules, the system's C library
+// through a small shim, and nothing else.
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Berth",
+    platforms: [.macOS(.v15)],
+    products: [
+        // The daemon machinery: HTTP wire format, transport, server, engine.
+        .library(name: "Berth", targets: ["BerthHTTP", "BerthLogging", "BerthTransport", "BerthServer", "BerthEngine"]),
+        // The async test harness: in-memory and live servers and a test client.
+        .library(name: "BerthTesting", targets: ["BerthTesting"]),
+        .executable(name: "berthd", targets: ["berthd"]),
+    ],
+    targets: [
+        .target(name: "CBerthSys"),
+        .target(name: "BerthHTTP", swiftSettings: strict),
+        .target(name: "BerthLogging", swiftSettings: strict),
+        .target(name: "BerthTransport", dependencies: ["CBerthSys", "BerthLogging"], swiftSettings: strict),
+        .target(name: "BerthServer", dependencies: ["BerthHTTP", "BerthTransport", "BerthLogging"], swiftSettings: strict),
+        .target(name: "BerthEngine", dependencies: ["BerthHTTP", "BerthLogging"], swiftSettings: strict),
+        .target(name: "BerthDaemon", dependencies: ["BerthServer", "BerthEngine", "BerthTransport", "BerthHTTP", "BerthLogging"], swiftSettings: strict),
+        .target(name: "BerthTesting", dependencies: ["BerthServer", "BerthTransport", "BerthHTTP"], swiftSettings: strict),
+        .executableTarget(name: "berthd", dependencies: ["BerthDaemon"], swiftSettings: strict),
+        .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"], swiftSettings: strict),
+        .testTarget(name: "BerthServerTests", dependencies: ["BerthServer", "BerthTesting", "BerthTransport"], swiftSettings: strict),
+        .testTarget(name: "BerthEngineTests", dependencies: ["BerthEngine"], swiftSettings: strict),
+        .testTarget(name: "BerthDaemonTests", dependencies: ["BerthDaemon", "BerthTesting"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,17 @@
+/// Adds Docker's CORS fields to every routed response when `--api-cors-header` is set
+/// (spec §2.7): the configured origin verbatim and fixed lists of headers and methods.
+public struct CORSMiddleware: Middleware {
+    let allowOrigin: String
+
+    public init(allowOrigin: String) {
+        self.allowOrigin = allowOrigin
+    }
+
+    public func respond(to request: Request, context: RequestContext, next: Responder) async throws -> Response {
+        var response = try await next.respond(to: request, context: context)
+        response.headers.set("Access-Control-Allow-Origin", allowOrigin)
+        response.headers.set("Access-Control-Allow-Headers", "Origin, X-Requested-With, Content-Type, Accept, X-Registry-Auth")
+        response.headers.set("Access-Control-Allow-Methods", "HEAD, GET, POST, DELETE, PUT, OPTIONS")
+        return response
+    }
+}

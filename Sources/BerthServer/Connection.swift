@@ -1,0 +1,170 @@
+import BerthHTTP
+import BerthLogging
+import BerthTransport
+
+/// One client connection: read a head, answer it, repeat while keep-alive allows. Requests are
+/// answered one after another, so pipelined requests get their responses in order. A malformed
+/// request is answered with its status and `Connection: close`, and nothing after it runs.
+struct Connection {
+    let channel: any ByteChannel
+    let service: Service
+    let configuration: ServerConfiguration
+    let listener: String
+
+    func run() async {
+        let inbound = InboundStream(channel: channel)
+        var parser = RequestHeadParser(limits: configuration.limits)
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        while !Task.isCancelled {
+            let head: RequestHead
+            do {
+                guard let next = try await readHead(inbound, &parser) else { break }
+                head = next
+            } catch let error as HTTPParseError {
+                await refuse(error, &out)
+                return
+            } catch {
+                break
+            }
+            inbound.beginBody(head.framing, expectsContinue: head.expectsContinue)
+            let body = head.framing == .none ? RequestBody.empty : RequestBody(inbound: inbound)
+            let response = await respond(head, body)
+            var keepAlive = head.keepAlive
+            var drainAfter = false
+            if !inbound.bodyComplete {
+                // An unread body: keep the connection only if it is small, bounded and the client
+                // is sending it (not waiting for 100 Continue).
+                if case .length(let remaining) = inbound.bodyState, !inbound.continueNeeded,
+                   remaining <= configuration.maxBodyDrain {
+                    drainAfter = true
+                } else {
+                    keepAlive = false
+                }
+            }
+            do {
+                keepAlive = try await write(response, for: head, keepAlive: keepAlive, inbound: inbound, &out)
+            } catch {
+                break
+            }
+            if keepAlive && drainAfter { keepAlive = await inbound.discardBody(limit: configuration.maxBodyDrain) }
+            if !keepAlive {
+                await lingeringClose()
+                return
+            }
+        }
+        channel.close()
+    }
+
+    /// Reads until a whole head is buffered. Nil when the client closed the connection first.
+    private func readHead(_ inbound: InboundStream, _ parser: inout RequestHeadParser) async throws -> RequestHead? {
+        while true {
+            let result = try inbound.buffer.withUnsafeReadableBytes { try parser.parse($0) }
+            switch result {
+            case .complete(let head, let consumed):
+                inbound.buffer.consume(consumed)
+                return head
+            case .needMore:
+                if try await channel.read(into: &inbound.buffer) == 0 { return nil }
+            }
+        }
+    }
+
+    /// Runs the service in a child task of the connection, so cancelling the connection
+    /// cancels the request and its job.
+    private func respond(_ head: RequestHead, _ body: RequestBody) async -> Response {
+        await withTaskGroup(of: Response.self) { group in
+            group.addTask { [service, channel, listener] in
+                await service.respond(to: head, body: body, peer: channel.peer, listener: listener)
+            }
+            return await group.next()!  // exactly one child task was added
+        }
+    }
+
+    /// Writes a response. Returns whether the connection may carry another request.
+    private func write(_ response: Response, for head: RequestHead, keepAlive: Bool, inbound: InboundStream,
+                       _ out: inout [UInt8]) async throws -> Bool {
+        let version = head.version
+        let suppressBody = head.method == .head || response.status.forbidsBody
+        var keepAlive = keepAlive
+        func connectionField() -> String? { keepAlive ? (version == .http1_0 ? "keep-alive" : nil) : "close" }
+        out.removeAll(keepingCapacity: true)
+        switch response.body {
+        case .empty, .bytes:
+            var bytes: [UInt8] = []
+            if case .bytes(let b) = response.body { bytes = b }
+            ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers,
+                                     framing: response.status.forbidsBody ? .none : .length(bytes.count),
+                                     date: HTTPDate.now(), connection: connectionField(), into: &out)
+            try await channel.write(out, suppressBody ? [] : bytes)
+            return keepAlive
+
+        case .stream(let produce):
+            let chunked = version == .http1_1
+            if !chunked { keepAlive = false }
+            ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers,
+                                     framing: chunked ? .chunked : .none, date: HTTPDate.now(),
+                                     connection: connectionField(), into: &out)
+            try await channel.write(out)
+            if suppressBody { return keepAlive }
+            do {
+                try await produce(ResponseBodyWriter(channel: channel, chunked: chunked))
+            } catch {
+                // The head has gone out; the only honest signal left is to cut the stream.
+                configuration.logger.debug("stream for \(head.method) \(head.target) ended: \(error)")
+                return false
+            }
+            if chunked { try await channel.write(ResponseHeadWriter.lastChunk) }
+            return keepAlive
+
+        case .raw(let produce):
+            ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers,
+                                     framing: .none, date: HTTPDate.now(), connection: "close", into: &out)
+            try await channel.write(out)
+            if !suppressBody { try? await produce(ResponseBodyWriter(channel: channel, chunked: false)) }
+            return false
+
+        case .hijack(let run):
+            ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers,
+                                     framing: .none, date: nil, connection: nil, into: &out)
+            try await channel.write(out)
+            let leftover = inbound.buffer.read(upTo: inbound.buffer.readableCount)
+            do {
+                try await run(HijackedStream(channel: channel, leftover: leftover))
+            } catch {
+                configuration.logger.debug("hijacked stream for \(head.target) ended: \(error)")
+            }
+            return false
+        }
+    }
+
+    /// Answers a request the parser refused, then closes.
+    private func refuse(_ error: HTTPParseError, _ out: inout [UInt8]) async {
+        let body = JSONText.errorBody(error.message)
+        out.removeAll(keepingCapacity: true)
+        ResponseHeadWriter.write(status: error.status, headers: ["Content-Type": "application/json"],
+                                 framing: .length(body.count), date: HTTPDate.now(), connection: "close", into: &out)
+        try? await channel.write(out, body)
+        await lingeringClose()
+    }
+
+    /// Closes our side, then reads and drops input for a short while before closing, so that
+    /// unread request bytes do not make the kernel reset the connection under the last response.
+    private func lingeringClose() async {
+        channel.shutdownWrite()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [channel] in
+                var sink = ByteBuffer()
+                var total = 0
+                while total < 1 << 20, let n = try? await channel.read(into: &sink), n > 0 {
+                    total += n
+                    sink.consume(sink.readableCount)
+                }
+            }
+            group.addTask { [configuration] in try? await Task.sleep(for: configuration.lingerDuration) }
+            await group.next()
+            group.cancelAll()
+        }
+        channel.close()
+    }
+}

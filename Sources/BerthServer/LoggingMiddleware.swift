@@ -1,0 +1,37 @@
+import BerthLogging
+
+/// Logs each request: dockerd's `Calling GET /v1.41/version` at debug level before the handler,
+/// then one line with the request id, method, route, status and duration.
+public struct LoggingMiddleware: Middleware {
+    let logger: Logger
+    let level: LogLevel
+
+    public init(logger: Logger = Logger(), level: LogLevel = .debug) {
+        self.logger = logger
+        self.level = level
+    }
+
+    public func respond(to request: Request, context: RequestContext, next: Responder) async throws -> Response {
+        guard logger.isEnabled(level) || logger.isEnabled(.debug) else {
+            return try await next.respond(to: request, context: context)
+        }
+        logger.debug("Calling \(request.method) \(request.path)", [("request-id", context.requestIDText)])
+        let response = try await next.respond(to: request, context: context)
+        let elapsed = ContinuousClock.now - context.start
+        logger.log(level, "request", [
+            ("request-id", context.requestIDText), ("method", "\(request.method)"), ("route", context.routeTemplate),
+            ("status", "\(response.status.code)"), ("duration", Self.format(elapsed)), ("peer", context.peer),
+        ])
+        return response
+    }
+
+    /// A duration as Go prints one: `231.7µs`, `12.5ms`, `1.2s`.
+    static func format(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let micros = Double(seconds) * 1e6 + Double(attoseconds) / 1e12
+        func oneDecimal(_ v: Double) -> String { String(Double(Int(v * 10)) / 10) }
+        if micros < 1000 { return oneDecimal(micros) + "µs" }
+        if micros < 1e6 { return oneDecimal(micros / 1000) + "ms" }
+        return oneDecimal(micros / 1e6) + "s"
+    }
+}

@@ -1,0 +1,62 @@
+import BerthHTTP
+import FoundationEssentials
+
+/// What a handler answers: a status, header fields and one of three kinds of body.
+public struct Response: Sendable {
+    public var status: HTTPStatus
+    public var headers: HTTPHeaders
+    public var body: ResponseBody
+    /// Leave out the daemon's standard fields (`Api-Version`, `Server`, …), as Docker's attach
+    /// upgrade does (spec §2.8).
+    public var omitsStandardHeaders = false
+
+    public init(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(), body: ResponseBody = .empty) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON body from bytes already encoded.
+    public static func json(_ bytes: [UInt8], status: HTTPStatus = .ok) -> Response {
+        Response(status: status, headers: ["Content-Type": "application/json"], body: .bytes(bytes))
+    }
+
+    /// A JSON body encoded from a value, ending with a newline as Go's encoder does.
+    public static func json(_ value: some Encodable, status: HTTPStatus = .ok) throws -> Response {
+        var bytes = Array(try JSONEncoder().encode(value))
+        bytes.append(10)
+        return json(bytes, status: status)
+    }
+
+    /// A `text/plain` body.
+    public static func text(_ text: String, status: HTTPStatus = .ok) -> Response {
+        Response(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: .bytes(Array(text.utf8)))
+    }
+
+    /// A streamed body: headers go out at once, then each `write` is flushed as one chunk.
+    public static func stream(status: HTTPStatus = .ok, headers: HTTPHeaders = ["Content-Type": "application/json"],
+                              _ produce: @escaping @Sendable (ResponseBodyWriter) async throws -> Void) -> Response {
+        Response(status: status, headers: headers, body: .stream(produce))
+    }
+
+    /// Docker's error answer: `{"message": …}` with the given status.
+    public static func error(_ message: String, status: HTTPStatus) -> Response {
+        json(JSONText.errorBody(message), status: status)
+    }
+}
+
+/// The three kinds of response body.
+public enum ResponseBody: Sendable {
+    case empty
+    /// A fixed body sent with `Content-Length`, head and body in one write.
+    case bytes([UInt8])
+    /// A streamed body: chunked on HTTP/1.1 (each write flushed as a chunk), delimited by closing the
+    /// connection on HTTP/1.0.
+    case stream(@Sendable (ResponseBodyWriter) async throws -> Void)
+    /// A raw byte stream after the head, delimited by closing the connection (Docker's attach
+    /// without an upgrade, spec §2.8).
+    case raw(@Sendable (ResponseBodyWriter) async throws -> Void)
+    /// A hijack: the head (normally `101 UPGRADED`), then the connection is the handler's as a
+    /// two-way byte stream. The server closes it when the handler returns.
+    case hijack(@Sendable (HijackedStream) async throws -> Void)
+}

@@ -1,0 +1,141 @@
+import BerthHTTP
+
+/// A request handler: request and context in, response out. Errors it throws become Docker's
+/// `{"message": …}` response with the status the error carries.
+public typealias Handler = @Sendable (Request, RequestContext) async throws -> Response
+
+/// Routes by method and path template.
+///
+/// Templates are `/`-separated segments: a literal, `{name}` (exactly one segment) or
+/// `{name:.*}` (any number of segments, greedy, so `/images/{name:.*}/json` captures
+/// `localhost:5000/ns/app:v1`). A literal beats a one-segment variable, which beats a greedy one.
+/// Versioned routes also answer under `/v{version}` with `version` matching `[0-9.]+`.
+public struct Router: Sendable {
+    public struct Route: Sendable {
+        public let method: HTTPMethod
+        public let template: String
+        public let versioned: Bool
+        public let handler: Handler
+    }
+
+    public struct Match: Sendable {
+        public let route: Route
+        public let parameters: PathParameters
+        /// The `[0-9.]+` part of a `/v…/` prefix, if the path had one.
+        public let version: Substring?
+    }
+
+    private enum Segment: Sendable, Equatable {
+        case literal(String)
+        case variable(String)
+        case rest(String)
+    }
+
+    private struct Node: Sendable {
+        var literals: [String: Node] = [:]
+        var variable: [Node] = []          // zero or one child
+        var variableName = ""
+        var rest: [Node] = []              // zero or one child
+        var restName = ""
+        var routes: [HTTPMethod: Route] = [:]
+    }
+
+    private var unversioned = Node()
+    private var versionedRoot = Node()
+
+    public init() {}
+
+    /// Adds a route. `versioned: false` makes it answer only without a `/v…` prefix (debug routes).
+    public mutating func add(_ method: HTTPMethod, _ template: String, versioned: Bool = true, _ handler: @escaping Handler) {
+        let route = Route(method: method, template: template, versioned: versioned, handler: handler)
+        let segments = Self.parse(template)
+        Self.insert(route, segments[...], into: &unversioned)
+        if versioned { Self.insert(route, segments[...], into: &versionedRoot) }
+    }
+
+    /// Finds the route for a decoded path, or nil (Docker answers 404 for an unknown path and for a
+    /// known path with the wrong method alike).
+    public func match(_ method: HTTPMethod, path: String) -> Match? {
+        let segments = path.utf8.first == 47 ? path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) : []
+        if segments.count > 1, let version = Self.versionPrefix(segments[0]) {
+            var parameters = PathParameters()
+            if let route = Self.find(method, segments[1...], in: versionedRoot, &parameters) {
+                return Match(route: route, parameters: parameters, version: version)
+            }
+        }
+        guard path.utf8.first == 47 else { return nil }
+        var parameters = PathParameters()
+        guard let route = Self.find(method, segments[...], in: unversioned, &parameters) else { return nil }
+        return Match(route: route, parameters: parameters, version: nil)
+    }
+
+    private static func versionPrefix(_ segment: Substring) -> Substring? {
+        let utf8 = segment.utf8
+        guard utf8.count > 1, utf8.first == UInt8(ascii: "v"),
+              utf8.dropFirst().allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == 46 }) else { return nil }
+        return segment.dropFirst()
+    }
+
+    private static func parse(_ template: String) -> [Segment] {
+        precondition(template.hasPrefix("/"), "route templates start with /: \(template)")
+        return template.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map { part in
+            guard part.hasPrefix("{"), part.hasSuffix("}") else { return .literal(String(part)) }
+            let inner = part.dropFirst().dropLast()
+            if inner.hasSuffix(":.*") { return .rest(String(inner.dropLast(3))) }
+            return .variable(String(inner))
+        }
+    }
+
+    private static func insert(_ route: Route, _ segments: ArraySlice<Segment>, into node: inout Node) {
+        guard let first = segments.first else {
+            node.routes[route.method] = route
+            return
+        }
+        let rest = segments.dropFirst()
+        switch first {
+        case .literal(let text):
+            insert(route, rest, into: &node.literals[text, default: Node()])
+        case .variable(let name):
+            if node.variable.isEmpty { node.variable = [Node()]; node.variableName = name }
+            insert(route, rest, into: &node.variable[0])
+        case .rest(let name):
+            if node.rest.isEmpty { node.rest = [Node()]; node.restName = name }
+            insert(route, rest, into: &node.rest[0])
+        }
+    }
+
+    private static func find(_ method: HTTPMethod, _ segments: ArraySlice<Substring>, in node: Node,
+                             _ parameters: inout PathParameters) -> Route? {
+        guard let first = segments.first else {
+            if let route = node.routes[method] { return route }
+            // A greedy variable may also match nothing at the end.
+            if let restNode = node.rest.first, let route = restNode.routes[method] {
+                parameters.append(node.restName, "")
+                return route
+            }
+            return nil
+        }
+        let remaining = segments.dropFirst()
+        if let child = node.literals[String(first)], let route = find(method, remaining, in: child, &parameters) {
+            return route
+        }
+        if let child = node.variable.first, !first.isEmpty {
+            let mark = parameters.pairs.count
+            parameters.append(node.variableName, String(first))
+            if let route = find(method, remaining, in: child, &parameters) { return route }
+            parameters = PathParameters(Array(parameters.pairs.prefix(mark)))
+        }
+        if let child = node.rest.first {
+            // Greedy: take as many segments as possible, then fewer.
+            var take = segments.count
+            while take >= 0 {
+                let mark = parameters.pairs.count
+                parameters.append(node.restName, segments.prefix(take).joined(separator: "/"))
+                if let route = find(method, segments.dropFirst(take), in: child, &parameters) { return route }
+                parameters = PathParameters(Array(parameters.pairs.prefix(mark)))
+                take -= 1
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,63 @@
+import BerthHTTP
+import Synchronization
+
+/// Routing and middleware, composed once: turns a parsed request into a response. The server
+/// runs one per daemon; the test harness runs the same one in memory.
+public struct Service: Sendable {
+    public let router: Router
+    private let chain: Responder
+    private static let requestCounter = Atomic<UInt64>(0)
+
+    /// `middleware` runs outermost first, around the matched route's handler.
+    public init(router: Router, middleware: [any Middleware]) {
+        self.router = router
+        self.chain = Responder.chain(middleware, around: Responder { request, context in
+            try await context.handler(request, context)
+        })
+    }
+
+    /// Answers one request. Never throws: every error becomes a response here.
+    public func respond(to head: RequestHead, body: RequestBody, peer: String, listener: String) async -> Response {
+        guard let (rawPath, rawQuery) = Self.split(target: head.target, method: head.method) else {
+            return .error("malformed request target", status: .badRequest)
+        }
+        guard let path = PercentDecoding.decode(rawPath) else {
+            return .error("invalid URL escape in path", status: .badRequest)
+        }
+        if let clean = PathCleaning.cleaned(path) {
+            let location = rawQuery.isEmpty ? clean : clean + "?" + rawQuery
+            return Response(status: .movedPermanently, headers: ["Location": location])
+        }
+        guard let match = router.match(head.method, path: path) else {
+            return Self.pageNotFound
+        }
+        let context = RequestContext(
+            requestID: Self.requestCounter.add(1, ordering: .relaxed).newValue, peer: peer, listener: listener,
+            routeTemplate: match.route.template, pathParameters: match.parameters, requestedVersion: match.version,
+            handler: match.route.handler)
+        let request = Request(head: head, path: path, query: QueryParameters(rawQuery), body: body)
+        do {
+            return try await chain.respond(to: request, context: context)
+        } catch {
+            return ErrorResponse.response(for: error)
+        }
+    }
+
+    /// Docker's answer for an unknown route, which bypasses the middleware (spec §2.2).
+    public static let pageNotFound = Response.error("page not found", status: .notFound)
+
+    /// Splits a request target into path and query; absolute form (`http://host/x`) is accepted.
+    static func split(target: String, method: HTTPMethod) -> (Substring, Substring)? {
+        var rest = Substring(target)
+        if rest.first != "/" {
+            guard let scheme = rest.firstRange(of: "://") else { return nil }
+            let afterAuthority = rest[scheme.upperBound...]
+            rest = afterAuthority.firstIndex(where: { $0 == "/" || $0 == "?" }).map { afterAuthority[$0...] } ?? "/"
+            if rest.first == "?" { rest = "/" + rest }
+        }
+        if let mark = rest.firstIndex(of: "?") {
+            return (rest[..<mark], rest[rest.index(after: mark)...])
+        }
+        return (rest, "")
+    }
+}

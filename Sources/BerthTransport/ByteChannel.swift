@@ -1,0 +1,23 @@
+/// A two-way byte stream: a socket, a TLS session, or an in-memory pipe in tests. The server
+/// speaks HTTP over any of them.
+public protocol ByteChannel: Sendable {
+    /// Appends what is available (at least one byte) to `buffer`; returns 0 at end of stream.
+    func read(into buffer: inout ByteBuffer) async throws -> Int
+    /// Writes all of `first` then all of `second`, gathered into as few writes as possible.
+    func write(_ first: [UInt8], _ second: [UInt8]) async throws
+    /// Suspends until the peer hangs up (end of stream or error), without consuming input.
+    /// Returns at once if bytes are waiting to be read: a pipelined request is not a hang-up.
+    func waitForHangUp() async throws -> Bool
+    /// Closes the write direction; the peer reads end of stream.
+    func shutdownWrite()
+    /// Closes the channel. Idempotent.
+    func close()
+    /// The peer, for logs (`127.0.0.1:53122`, `unix`).
+    var peer: String { get }
+}
+
+extension ByteChannel {
+    public func write(_ bytes: [UInt8]) async throws {
+        try await write(bytes, [])
+    }
+}

@@ -1,0 +1,149 @@
+import BerthLogging
+import CBerthSys
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One bound, listening socket (`tcp://`, `unix://`). It binds when created, so clients that
+/// connect early wait in the kernel backlog, and accepts only when asked.
+public actor Listener {
+    public nonisolated let address: ListenAddress
+    /// How logs name it: the unix path, or `host:port` as bound (port 0 resolved).
+    public nonisolated let displayAddress: String
+    /// The TCP port actually bound, or nil for unix sockets.
+    public nonisolated let boundPort: Int?
+    private let socket: Socket
+    private let createdPath: String?
+    private let logger: Logger
+    private var closed = false
+
+    /// Backlog for `listen(2)`: the kernel caps it at `net.core.somaxconn`.
+    public static let backlog: Int32 = 4096
+
+    private init(address: ListenAddress, socket: Socket, display: String, port: Int?, createdPath: String?, logger: Logger) {
+        self.address = address
+        self.socket = socket
+        self.displayAddress = display
+        self.boundPort = port
+        self.createdPath = createdPath
+        self.logger = logger
+    }
+
+    /// Binds and listens. Errors read like dockerd's (`listen tcp 127.0.0.1:2375: bind: address
+    /// already in use`).
+    public static func bind(_ address: ListenAddress, logger: Logger = Logger()) async throws -> Listener {
+        switch address {
+        case .tcp(let host, let port):
+            return try await bindTCP(address, host: host, port: port, logger: logger)
+        case .unix(let path):
+            return try bindUnix(address, path: path, logger: logger)
+        case .fd:
+            throw ListenerError("failed to load listeners: socket activation (fd://) is not supported yet")
+        }
+    }
+
+    private static func bindTCP(_ address: ListenAddress, host: String, port: Int, logger: Logger) async throws -> Listener {
+        let context = "listen tcp \(host.contains(":") ? "[\(host)]" : host):\(port)"
+        var storage = try await SocketAddress.resolve(host: host, port: port, context: context)
+        let fd = berth_socket_stream(Int32(storage.family))
+        guard fd >= 0 else { throw SocketError("\(context): socket") }
+        _ = berth_set_reuseaddr(fd)
+        let bound = storage.withSockAddr { Glibc.bind(fd, $0, $1) }
+        guard bound == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw SocketError("\(context): bind", code: code)
+        }
+        guard listen(fd, backlog) == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw SocketError("\(context): listen", code: code)
+        }
+        storage = SocketAddress.local(of: fd) ?? storage
+        let socket = try Socket(adopting: fd)
+        return Listener(address: address, socket: socket, display: storage.description, port: storage.port,
+                        createdPath: nil, logger: logger)
+    }
+
+    private static func bindUnix(_ address: ListenAddress, path: String, logger: Logger) throws -> Listener {
+        let context = "listen unix \(path)"
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFSOCK else {
+                throw ListenerError("\(context): \(path) exists and is not a socket")
+            }
+            if SocketAddress.unixSocketAnswers(path) {
+                throw SocketError("\(context): bind", code: EADDRINUSE)
+            }
+            unlink(path)  // stale: nothing answers on it
+        }
+        var addr = sockaddr_un()
+        var length = socklen_t(0)
+        guard berth_sockaddr_un(&addr, path, &length) == 0 else { throw SocketError("\(context): bind") }
+        let fd = berth_socket_stream(AF_UNIX)
+        guard fd >= 0 else { throw SocketError("\(context): socket") }
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) } }
+        guard bound == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw SocketError("\(context): bind", code: code)
+        }
+        // Mode is set before listen(2), so no client can connect while the file is wider open.
+        guard chmod(path, 0o660) == 0, listen(fd, backlog) == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            unlink(path)
+            throw SocketError("\(context): listen", code: code)
+        }
+        let socket = try Socket(adopting: fd)
+        return Listener(address: address, socket: socket, display: path, port: nil, createdPath: path, logger: logger)
+    }
+
+    /// Accepts the next connection. Never gives up on transient shortages (`EMFILE`, `ENFILE`,
+    /// `ENOBUFS`, `ENOMEM`): it logs, backs off briefly and tries again. Throws
+    /// `CancellationError` when the task is cancelled, and an error once the listener is closed.
+    public func accept() async throws -> Socket {
+        var backoff: UInt64 = 5_000_000
+        while true {
+            try Task.checkCancellation()
+            let listenFD = socket.fd
+            guard listenFD >= 0, !closed else { throw SocketError.closed }
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = berth_accept(listenFD, &storage, &length)
+            if fd >= 0 {
+                let peer = SocketAddress(storage: storage, length: length)
+                if peer.family == AF_INET || peer.family == AF_INET6 { _ = berth_set_nodelay(fd) }
+                return try Socket(adopting: fd, peer: peer.description)
+            }
+            let code = errno
+            switch code {
+            case EINTR, ECONNABORTED, EPROTO:
+                continue
+            case EAGAIN:
+                try await socket.reactor.wait(for: .read, listenFD)
+            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                logger.error("accept on \(displayAddress): \(SocketError.text(for: code)); retrying in \(backoff / 1_000_000) ms")
+                try await Task.sleep(nanoseconds: backoff)
+                backoff = min(backoff * 2, 200_000_000)
+            default:
+                throw SocketError("accept \(displayAddress)", code: code)
+            }
+        }
+    }
+
+    /// Stops listening and removes the socket file this listener created. Idempotent.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        socket.close()
+        if let createdPath { unlink(createdPath) }
+    }
+}
+
+/// A listener problem that is not a plain system-call failure.
+public struct ListenerError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,124 @@
+import CBerthSys
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A non-blocking stream socket driven by the reactor. Every call tries the system call first and
+/// suspends only on `EAGAIN`; `EINTR` is retried. No thread ever blocks in here.
+public final class Socket: ByteChannel {
+    private let descriptor: Atomic<Int32>
+    public let reactor: Reactor
+    public let peer: String
+
+    /// Takes ownership of a non-blocking descriptor and registers it with the reactor.
+    public init(adopting fd: Int32, peer: String = "", reactor: Reactor = .shared) throws {
+        self.descriptor = Atomic(fd)
+        self.reactor = reactor
+        self.peer = peer
+        do {
+            try reactor.register(fd)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    /// The descriptor, or -1 once closed.
+    public var fd: Int32 { descriptor.load(ordering: .acquiring) }
+
+    public func read(into buffer: inout ByteBuffer) async throws -> Int {
+        buffer.reserveWritable(4096)
+        while true {
+            let fd = try openFD()
+            var failure: Int32 = 0
+            let n = buffer.writeWithUnsafeMutableBytes { raw in
+                let r = Glibc.read(fd, raw.baseAddress, raw.count)
+                if r < 0 { failure = errno; return 0 }
+                return r
+            }
+            if failure == 0 { return n }
+            switch failure {
+            case EINTR: continue
+            case EAGAIN: try await reactor.wait(for: .read, fd)
+            default: throw SocketError("read", code: failure)
+            }
+        }
+    }
+
+    public func write(_ first: [UInt8], _ second: [UInt8]) async throws {
+        var offset = 0
+        let total = first.count + second.count
+        while offset < total {
+            let fd = try openFD()
+            let n: Int = first.withUnsafeBytes { a in
+                second.withUnsafeBytes { b in
+                    var vectors = (iovec(), iovec())
+                    var count: Int32 = 0
+                    withUnsafeMutableBytes(of: &vectors) { raw in
+                        let iov = raw.bindMemory(to: iovec.self)
+                        if offset < a.count {
+                            iov[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: a.baseAddress! + offset), iov_len: a.count - offset)  // offset < a.count, so a is non-empty
+                            count = 1
+                            if b.count > 0 {
+                                iov[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress!), iov_len: b.count)  // b.count > 0
+                                count = 2
+                            }
+                        } else {
+                            let o = offset - a.count
+                            iov[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress! + o), iov_len: b.count - o)  // o < b.count, so b is non-empty
+                            count = 1
+                        }
+                    }
+                    return withUnsafePointer(to: &vectors) { p in
+                        p.withMemoryRebound(to: iovec.self, capacity: 2) { writev(fd, $0, count) }
+                    }
+                }
+            }
+            if n >= 0 {
+                offset += n
+                continue
+            }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN: try await reactor.wait(for: .write, fd)
+            case let code: throw SocketError("write", code: code)
+            }
+        }
+    }
+
+    public func waitForHangUp() async throws -> Bool {
+        var byte: UInt8 = 0
+        while true {
+            let fd = try openFD()
+            let n = recv(fd, &byte, 1, Int32(MSG_PEEK))
+            if n == 0 { return true }
+            if n > 0 { return false }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN: try await reactor.wait(for: .read, fd)
+            default: return true
+            }
+        }
+    }
+
+    public func shutdownWrite() {
+        let fd = self.fd
+        if fd >= 0 { _ = shutdown(fd, Int32(SHUT_WR)) }
+    }
+
+    public func close() {
+        let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)
+        guard fd >= 0 else { return }
+        reactor.deregister(fd)
+        Glibc.close(fd)
+    }
+
+    private func openFD() throws -> Int32 {
+        let fd = self.fd
+        guard fd >= 0 else { throw SocketError.closed }
+        return fd
+    }
+}

@@ -1,0 +1,42 @@
+#ifndef CBERTHSYS_H
+#define CBERTHSYS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+
+/// Readiness bits reported by berth_epoll_wait (a stable subset of EPOLL*).
+enum {
+    BERTH_EV_READ = 1,
+    BERTH_EV_WRITE = 2,
+    BERTH_EV_HUP = 4,
+    BERTH_EV_ERROR = 8,
+};
+
+int berth_epoll_create(void);
+/// Adds fd edge-triggered for read, write and hang-up readiness.
+int berth_epoll_add(int epfd, int fd);
+int berth_epoll_del(int epfd, int fd);
+/// Waits for events; fills fds[i] and events[i] (BERTH_EV_* bits). Returns the count or -1.
+int berth_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int max, int timeout_ms);
+
+int berth_eventfd(void);
+int berth_eventfd_signal(int fd);
+int berth_eventfd_drain(int fd);
+
+int berth_socket_stream(int domain);
+int berth_accept(int fd, struct sockaddr_storage *addr, socklen_t *len);
+int berth_set_nodelay(int fd);
+int berth_set_reuseaddr(int fd);
+int berth_set_v6only(int fd, int on);
+int berth_set_nonblocking(int fd);
+/// Fills a sockaddr_un; returns -1 when the path does not fit.
+int berth_sockaddr_un(struct sockaddr_un *addr, const char *path, socklen_t *len);
+
+#include <pthread.h>
+/// Names a thread for ps/top (at most 15 bytes).
+int berth_set_thread_name(pthread_t thread, const char *name);
+
+#endif

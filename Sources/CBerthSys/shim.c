@@ -1,0 +1,75 @@
+#define _GNU_SOURCE
+#include "CBerthSys.h"
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <netinet/tcp.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <errno.h>
+#include <stddef.h>
+#include <pthread.h>
+
+int berth_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int berth_epoll_add(int epfd, int fd) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.fd = fd;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int berth_epoll_del(int epfd, int fd) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &ev);
+}
+
+int berth_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int max, int timeout_ms) {
+    struct epoll_event evs[256];
+    if (max > 256) max = 256;
+    int n = epoll_wait(epfd, evs, max, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        uint32_t e = evs[i].events, out = 0;
+        if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) out |= BERTH_EV_READ;
+        if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) out |= BERTH_EV_WRITE;
+        if (e & (EPOLLRDHUP | EPOLLHUP)) out |= BERTH_EV_HUP;
+        if (e & EPOLLERR) out |= BERTH_EV_ERROR;
+        fds[i] = evs[i].data.fd;
+        events[i] = out;
+    }
+    return n;
+}
+
+int berth_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+int berth_eventfd_signal(int fd) { uint64_t one = 1; return (int)write(fd, &one, sizeof one); }
+int berth_eventfd_drain(int fd) { uint64_t v; return (int)read(fd, &v, sizeof v); }
+
+int berth_socket_stream(int domain) { return socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); }
+
+int berth_accept(int fd, struct sockaddr_storage *addr, socklen_t *len) {
+    return accept4(fd, (struct sockaddr *)addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int berth_set_nodelay(int fd) { int one = 1; return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); }
+int berth_set_reuseaddr(int fd) { int one = 1; return setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); }
+int berth_set_v6only(int fd, int on) { return setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on); }
+
+int berth_set_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return -1;
+    return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+int berth_sockaddr_un(struct sockaddr_un *addr, const char *path, socklen_t *len) {
+    size_t n = strlen(path);
+    memset(addr, 0, sizeof *addr);
+    if (n >= sizeof addr->sun_path) { errno = ENAMETOOLONG; return -1; }
+    addr->sun_family = AF_UNIX;
+    memcpy(addr->sun_path, path, n);
+    *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+    return 0;
+}
+
+int berth_set_thread_name(pthread_t thread, const char *name) { return pthread_setname_np(thread, name); }

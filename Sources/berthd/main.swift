@@ -1,0 +1,3 @@
+import BerthDaemon
+
+await Daemon.main(arguments: Array(CommandLine.arguments.dropFirst()))
