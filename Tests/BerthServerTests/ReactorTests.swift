@@ -1,0 +1,98 @@
+import BerthServer
+import BerthTransport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct ReactorTests {
+    /// A connected pair of non-blocking unix stream sockets.
+    private func socketPair() throws -> (Socket, Socket) {
+        var fds: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &fds) == 0)
+        return (try Socket(adopting: fds[0]), try Socket(adopting: fds[1]))
+    }
+
+    @Test func cancelledReadIsWithdrawnAndThrowsCancellation() async throws {
+        let (a, b) = try socketPair()
+        let reader = Task {
+            var buffer = ByteBuffer()
+            return try await a.read(into: &buffer)
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        reader.cancel()
+        await #expect(throws: CancellationError.self) { try await reader.value }
+        // The socket still works after the withdrawn wait.
+        try await b.write(Array("x".utf8))
+        var buffer = ByteBuffer()
+        #expect(try await a.read(into: &buffer) == 1)
+        a.close()
+        b.close()
+    }
+
+    @Test func readSuspendsUntilDataArrives() async throws {
+        let (a, b) = try socketPair()
+        async let received: [UInt8] = {
+            var buffer = ByteBuffer()
+            _ = try await a.read(into: &buffer)
+            return buffer.readableBytes
+        }()
+        try await Task.sleep(for: .milliseconds(10))
+        try await b.write(Array("hello".utf8))
+        #expect(try await received == Array("hello".utf8))
+        b.close()
+        var buffer = ByteBuffer()
+        #expect(try await a.read(into: &buffer) == 0, "end of stream after the peer closes")
+        a.close()
+    }
+
+    @Test func largeWritesCompleteAcrossEAGAIN() async throws {
+        let (a, b) = try socketPair()
+        let payload = [UInt8](repeating: 7, count: 8 << 20)
+        async let sent: Void = a.write(payload, [1, 2, 3])
+        var buffer = ByteBuffer()
+        var total = 0
+        while total < payload.count + 3 {
+            total += try await b.read(into: &buffer)
+            buffer.consume(buffer.readableCount)
+        }
+        try await sent
+        #expect(total == payload.count + 3)
+        a.close()
+        b.close()
+    }
+}
+
+@Suite struct ActivationGateTests {
+    @Test func openWakesEveryWaiterAtOnce() async throws {
+        let gate = ActivationGate()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<10 { group.addTask { try await gate.wait() } }
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(!gate.isOpen)
+            gate.open()
+            gate.open()
+            try await group.waitForAll()
+        }
+        try await gate.wait()  // already open: returns at once
+    }
+
+    @Test func failMakesEveryWaiterThrow() async throws {
+        struct InitFailed: Error {}
+        let gate = ActivationGate()
+        let waiter = Task { try await gate.wait() }
+        try await Task.sleep(for: .milliseconds(10))
+        gate.fail(InitFailed())
+        gate.open()  // the first settlement wins
+        await #expect(throws: InitFailed.self) { try await waiter.value }
+        await #expect(throws: InitFailed.self) { try await gate.wait() }
+    }
+
+    @Test func cancelledWaiterThrowsCancellation() async throws {
+        let gate = ActivationGate()
+        let waiter = Task { try await gate.wait() }
+        try await Task.sleep(for: .milliseconds(10))
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+    }
+}
