@@ -1,114 +1,114 @@
+import BerthEngine
 import BerthHTTP
 import BerthLogging
 import BerthServer
 import BerthTransport
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The `berthd` process: parse flags, bind listeners, serve until a signal.
-public enum Daemon {
-    public static func main(arguments: [String]) async {
-        let logger = Logger()
-        var hosts: [ListenAddress] = []
-        var cors = ""
-        var index = 0
-        func fail(_ message: String) -> Never {
-            FileHandleStderr.write("\(message)\n")
-            exit(1)
-        }
-        while index < arguments.count {
-            let argument = arguments[index]
-            index += 1
-            func value() -> String {
-                if let eq = argument.firstIndex(of: "=") { return String(argument[argument.index(after: eq)...]) }
-                guard index < arguments.count else { fail("flag needs an argument: \(argument)") }
-                defer { index += 1 }
-                return arguments[index]
-            }
-            switch argument.split(separator: "=", maxSplits: 1)[0] {
-            case "-H", "--host":
-                let text = value()
-                do { hosts.append(try ListenAddress(parsing: text)) }
-                catch { fail("invalid argument \"\(text)\" for \"-H, --host\" flag: \(error)") }
-            case "-D", "--debug": LogSink.shared.level = .debug
-            case "--api-cors-header": cors = value()
-            case "--version", "-v":
-                print("Berth version \(BerthVersion.version), API \(BerthVersion.apiVersion)")
-                exit(0)
-            default:
-                fail("Status: unknown flag: \(argument)\nSee 'berthd --help'., Code: 125")
-            }
-        }
-        if hosts.isEmpty { hosts = [.unix(path: getuid() == 0 ? "/var/run/berthd.sock" : defaultUserSocket())] }
+/// A running Berth daemon: an engine with the system and `serveapi` jobs registered, an event
+/// bus, and an activation gate. `run()` starts `serveapi` (listeners bind at once), initialises,
+/// then runs `acceptconnections`, which opens the gate. Cancelling `run()` stops it.
+public final class Daemon: Sendable {
+    public let configuration: DaemonConfiguration
+    public let engine: Engine
+    public let events = EventBus()
+    public let gate = ActivationGate()
+    private let facts: SystemFacts
+    private let engineID: String
+    private let logger: Logger
+    private let initialize: @Sendable () async throws -> Void
+    private let counts: @Sendable () async -> ObjectCounts
+    private let listeners = Mutex<[Listener]>([])
+    private let listening = ActivationGate()
+    private let jobsRegistered = Mutex(false)
 
+    /// - Parameters:
+    ///   - initialize: brings the backends up; connections wait in the backlog until it returns.
+    ///   - counts: the containers and images the backends hold.
+    public init(configuration: DaemonConfiguration, facts: SystemFacts, engineID: String, logger: Logger = Logger(),
+                initialize: @escaping @Sendable () async throws -> Void = {},
+                counts: @escaping @Sendable () async -> ObjectCounts = { ObjectCounts() }) {
+        self.configuration = configuration
+        self.facts = facts
+        self.engineID = engineID
+        self.logger = logger
+        self.engine = Engine(logger: logger)
+        self.initialize = initialize
+        self.counts = counts
+    }
+
+    /// The HTTP service: routes and middleware composed once.
+    public func makeService() -> Service {
         var router = Router()
-        SystemRoutes.register(on: &router)
+        SystemRoutes.register(on: &router, engine: engine)
         var middleware: [any Middleware] = [LoggingMiddleware(logger: logger)]
-        if !cors.isEmpty { middleware.append(CORSMiddleware(allowOrigin: cors)) }
+        if !configuration.apiCorsHeader.isEmpty { middleware.append(CORSMiddleware(allowOrigin: configuration.apiCorsHeader)) }
         middleware += [
             APIVersionMiddleware(minimum: APIVersion(BerthVersion.minimumAPIVersion), maximum: APIVersion(BerthVersion.apiVersion),
                                  serverHeader: BerthVersion.serverHeader),
             ErrorMiddleware(),
         ]
-        let service = Service(router: router, middleware: middleware)
-
-        var listeners: [Listener] = []
-        for host in hosts {
-            do {
-                listeners.append(try await Listener.bind(host, logger: logger))
-            } catch {
-                for listener in listeners { await listener.close() }
-                logger.error("failed to load listeners: \(error)")
-                LogSink.shared.flush()
-                fail("failed to load listeners: \(error)")
-            }
-        }
-        for listener in listeners { logger.info("API listen on \(listener.displayAddress)") }
-
-        let server = Server(listeners: listeners, service: service)
-        let serving = Task { try await server.run() }
-        signal(SIGPIPE, SIG_IGN)
-        let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler {
-                logger.info("Processing signal '\(number == SIGINT ? "interrupt" : "terminated")'")
-                serving.cancel()
-            }
-            source.resume()
-            return source
-        }
-        let outcome = await serving.result
-        for listener in listeners { await listener.close() }
-        signals.forEach { $0.cancel() }
-        if case .failure(let error) = outcome, !(error is CancellationError) {
-            logger.error("serveapi: \(error)")
-            LogSink.shared.flush()
-            exit(1)
-        }
-        logger.info("Daemon shutdown complete")
-        LogSink.shared.flush()
+        return Service(router: router, middleware: middleware)
     }
 
-    static func defaultUserSocket() -> String {
-        guard let runtime = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !runtime.isEmpty else {
-            FileHandleStderr.write("XDG_RUNTIME_DIR is not set: run as root or pass -H unix:///path/to/berthd.sock\n")
-            exit(1)
-        }
-        return runtime + "/berthd.sock"
+    /// Registers the daemon's jobs with the engine (once; `run()` calls it). Tests call it to run
+    /// jobs or the HTTP service without listeners.
+    public func registerJobs() async {
+        guard jobsRegistered.withLock({ registered in
+            defer { registered = true }
+            return !registered
+        }) else { return }
+        var serverConfiguration = ServerConfiguration()
+        serverConfiguration.logger = logger
+        await SystemJobs(configuration: configuration, facts: facts, engineID: engineID, events: events, counts: counts,
+                         warnings: configuration.warnings).register(on: engine)
+        await ServeAPIJobs(service: makeService(), gate: gate, serverConfiguration: serverConfiguration, logger: logger,
+                           onListening: { [self] bound in
+                               listeners.withLock { $0 = bound }
+                               listening.open()
+                           }).register(on: engine)
     }
-}
 
-/// Unbuffered writes to standard error for start-up failures, before exiting.
-enum FileHandleStderr {
-    static func write(_ text: String) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-            if n <= 0 { return }
-            bytes = bytes.dropFirst(n)
+    /// Serves until cancelled; throws if a listener cannot be bound or fails, or if
+    /// initialisation fails.
+    public func run() async throws {
+        await registerJobs()
+        let hosts = configuration.hosts.map(\.description)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [engine, listening] in
+                do {
+                    try await engine.job("serveapi", hosts).run()
+                } catch {
+                    listening.fail(error)
+                    throw error
+                }
+            }
+            group.addTask { [engine, gate, initialize] in
+                do {
+                    try await initialize()
+                } catch {
+                    gate.fail(error)
+                    throw error
+                }
+                try await engine.job("acceptconnections").run()
+            }
+            while try await group.next() != nil {}
         }
+    }
+
+    /// The listeners, once `serveapi` has bound them.
+    public func waitUntilListening() async throws -> [Listener] {
+        try await listening.wait()
+        return listeners.withLock { $0 }
+    }
+
+    /// Stops the engine: refuses new jobs, waits for running ones up to the shutdown timeout,
+    /// then runs the shutdown hooks.
+    public func shutdownEngine() async {
+        await engine.shutdown(timeout: configuration.shutdownTimeout)
     }
 }

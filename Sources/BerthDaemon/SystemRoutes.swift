@@ -1,13 +1,36 @@
+import BerthEngine
 import BerthHTTP
 import BerthServer
 
-/// The routes every Docker daemon answers regardless of backends: `/_ping` and the catch-all
-/// `OPTIONS` (spec §2.7, §3.1).
-public enum SystemRoutes {
-    public static func register(on router: inout Router) {
+/// The system endpoints (spec §3): `/_ping` answered directly (it is the hot path), `/version`,
+/// `/info` and `/events` translated into engine jobs, and the catch-all `OPTIONS`.
+enum SystemRoutes {
+    static func register(on router: inout Router, engine: Engine) {
         router.add(.get, "/_ping") { _, _ in ping }
         router.add(.head, "/_ping") { _, _ in pingHead }
         router.add(.options, "/{anyroute:.*}") { _, _ in Response(status: .ok) }
+        router.add(.get, "/version") { _, _ in .json(try await engine.job("version").output()) }
+        router.add(.get, "/info") { _, _ in .json(try await engine.job("info").output()) }
+        router.add(.get, "/events") { request, _ in
+            let job = engine.job("events", env: try eventsEnvironment(request.query))
+            return .stream { writer in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await job.run() }
+                    for await piece in job.stdout { try await writer.write(piece) }
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+
+    /// Validates `since`, `until` and `filters` before the stream starts, so bad values get a 400.
+    static func eventsEnvironment(_ query: QueryParameters) throws -> JobEnvironment {
+        var env = JobEnvironment()
+        let now = EventBus.nowNanos()
+        if let since = query["since"], !since.isEmpty { env.set("since", Int(try APITimestamp.parse(since, now: now))) }
+        if let until = query["until"], !until.isEmpty { env.set("until", Int(try APITimestamp.parse(until, now: now))) }
+        if let filters = query["filters"] { try env.setJSON("filters", try EventFilter(json: filters)) }
+        return env
     }
 
     /// `OK`, uncacheable.

@@ -1,0 +1,165 @@
+import BerthLogging
+import BerthTransport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Builds the daemon's configuration from defaults, `daemon.json` and flags, with dockerd's rules
+/// and messages (spec §1.3): a key given both ways is a conflict even when the values agree;
+/// unknown keys and wrong types are refused; an explicit `--config-file` must exist.
+///
+/// Runs synchronously at start-up on the main thread, before any task exists.
+public enum ConfigurationLoader {
+    public static func load(arguments: [String], environment: [String: String], isRoot: Bool) throws(ConfigurationError) -> DaemonConfiguration {
+        let flags = try CommandLineFlags.parse(arguments)
+        var configuration = DaemonConfiguration.defaults(isRoot: isRoot, environment: environment)
+        configuration.showHelp = flags["help"]?.bool ?? false
+        configuration.showVersion = flags["version"]?.bool ?? false
+        configuration.validateOnly = flags["validate"]?.bool ?? false
+        if configuration.showHelp || configuration.showVersion { return configuration }
+
+        let explicitFile = flags["config-file"]?.string
+        let path = explicitFile ?? DaemonConfiguration.defaultConfigFile(isRoot: isRoot, environment: environment)
+        var fileValues: [String: OptionValue] = [:]
+        if let bytes = try readFile(path, explicit: explicitFile != nil) {
+            configuration.configFile = path
+            fileValues = try parseFile(bytes, path: path, flags: flags, warnings: &configuration.warnings)
+        }
+
+        func value(_ option: String) -> OptionValue? {
+            if let flag = flags[option] { return flag }
+            guard let key = ConfigurationOption.named(long: option)?.key else { return nil }
+            return fileValues[key]
+        }
+        if let hosts = value("host")?.list { configuration.hostTexts = hosts }
+        if let group = value("group")?.string { configuration.group = group; configuration.groupExplicit = true }
+        if let debug = value("debug")?.bool { configuration.debug = debug }
+        if let level = value("log-level")?.string {
+            guard let parsed = LogLevel(name: level) else { throw ConfigurationError("Unable to parse logging level: \(level)") }
+            configuration.logLevel = parsed
+        }
+        if configuration.debug { configuration.logLevel = .debug }
+        if let cors = value("api-cors-header")?.string { configuration.apiCorsHeader = cors }
+        if let pidfile = value("pidfile")?.string { configuration.pidfile = pidfile }
+        if let dataRoot = value("data-root")?.string { configuration.dataRoot = dataRoot }
+        if let execRoot = value("exec-root")?.string { configuration.execRoot = execRoot }
+        if let timeout = value("shutdown-timeout")?.int {
+            guard timeout >= 0 else { throw ConfigurationError("invalid shutdown-timeout \(timeout): it must not be negative") }
+            configuration.shutdownTimeout = .seconds(timeout)
+        }
+        if let labels = value("label")?.list {
+            for label in labels where !label.contains("=") {
+                throw ConfigurationError("bad attribute format: \(label): labels are key=value")
+            }
+            configuration.labels = labels
+        }
+        if let tls = value("tls")?.bool { configuration.tls = tls }
+        if let verify = value("tlsverify")?.bool { configuration.tlsVerify = verify }
+        for (option, keyPath) in [("tlscacert", \DaemonConfiguration.tlsCACert), ("tlscert", \.tlsCert), ("tlskey", \.tlsKey)] {
+            guard let text = value(option)?.string else { continue }
+            guard !text.isEmpty else { throw ConfigurationError("--\(option) must not be empty: give the path of a PEM file") }
+            configuration[keyPath: keyPath] = text
+        }
+
+        if configuration.hostTexts.isEmpty {
+            throw ConfigurationError("XDG_RUNTIME_DIR is not set: run berthd as root, set XDG_RUNTIME_DIR, or give -H, --exec-root and --pidfile")
+        }
+        if configuration.execRoot.isEmpty || configuration.pidfile.isEmpty {
+            throw ConfigurationError("XDG_RUNTIME_DIR is not set: give --exec-root and --pidfile, or run berthd as root")
+        }
+        for text in configuration.hostTexts {
+            do {
+                configuration.hosts.append(try ListenAddress(parsing: text))
+            } catch {
+                throw ConfigurationError("Invalid bind address format: \(text)")
+            }
+        }
+        return configuration
+    }
+
+    /// The file's bytes; nil when a default file is absent.
+    private static func readFile(_ path: String, explicit: Bool) throws(ConfigurationError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let code = errno
+            if code == ENOENT && !explicit { return nil }
+            throw ConfigurationError("unable to configure the Docker daemon with file \(path): open \(path): \(SocketError.text(for: code))")
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 {
+                throw ConfigurationError("unable to configure the Docker daemon with file \(path): read \(path): \(SocketError.text(for: errno))")
+            }
+            if n == 0 { break }
+            bytes += chunk[..<n]
+        }
+        return bytes
+    }
+
+    /// Checks a `daemon.json` against the flags and returns its values by key.
+    static func parseFile(_ bytes: [UInt8], path: String, flags: CommandLineFlags,
+                          warnings: inout [String]) throws(ConfigurationError) -> [String: OptionValue] {
+        func fail(_ message: String) -> ConfigurationError {
+            ConfigurationError("unable to configure the Docker daemon with file \(path): \(message)")
+        }
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(bytes)
+        } catch {
+            throw fail("invalid JSON: \(error)")
+        }
+        guard case .object(let object) = document else {
+            throw fail("json: cannot unmarshal \(document.goTypeName) into Go value of type map[string]interface {}")
+        }
+        let unknown = object.keys.filter {
+            ConfigurationOption.forKey($0) == nil && !ConfigurationOption.ignoredDockerdKeys.contains($0)
+        }.sorted()
+        if !unknown.isEmpty {
+            throw fail("the following directives don't match any configuration option: \(unknown.joined(separator: ", "))")
+        }
+        var values: [String: OptionValue] = [:]
+        var conflicts: [String] = []
+        for key in object.keys.sorted() {
+            guard let option = ConfigurationOption.forKey(key), let json = object[key] else {
+                warnings.append("ignoring \(key) in \(path): berthd does not support it")
+                continue
+            }
+            let value = try convert(json, for: option, fail: fail)
+            values[key] = value
+            if let flag = flags[option.long] {
+                conflicts.append("\(key): (from flag: \(flag.goDescription), from file: \(value.goDescription))")
+            }
+        }
+        if !conflicts.isEmpty {
+            throw fail("the following directives are specified both as a flag and in the configuration file: \(conflicts.joined(separator: ", "))")
+        }
+        return values
+    }
+
+    private static func convert(_ json: JSONValue, for option: ConfigurationOption,
+                                fail: (String) -> ConfigurationError) throws(ConfigurationError) -> OptionValue {
+        func mismatch(_ found: JSONValue, _ goType: String) -> ConfigurationError {
+            fail("json: cannot unmarshal \(found.goTypeName) into Go struct field Config.\(option.key ?? option.long) of type \(goType)")
+        }
+        switch (option.kind, json) {
+        case (.bool, .bool(let b)): return .bool(b)
+        case (.string, .string(let s)): return .string(s)
+        case (.int, .number(let n)):
+            guard n == n.rounded(), let int = Int(exactly: n) else { throw mismatch(json, "int") }
+            return .int(int)
+        case (.list, .array(let items)):
+            var strings: [String] = []
+            for item in items {
+                guard case .string(let s) = item else { throw mismatch(item, "string") }
+                strings.append(s)
+            }
+            return .list(strings)
+        default:
+            throw mismatch(json, option.goType)
+        }
+    }
+}

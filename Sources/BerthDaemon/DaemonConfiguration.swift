@@ -1,0 +1,65 @@
+import BerthLogging
+import BerthTransport
+
+/// Everything `berthd` is configured with, after defaults, `daemon.json` and flags are merged.
+public struct DaemonConfiguration: Sendable {
+    public var hosts: [ListenAddress] = []
+    /// The `-H` values as given (for logs and `/info`).
+    public var hostTexts: [String] = []
+    public var group = "docker"
+    /// Whether `--group`/`group` was given explicitly (a missing explicit group is fatal).
+    public var groupExplicit = false
+    public var debug = false
+    public var logLevel: LogLevel = .info
+    public var apiCorsHeader = ""
+    public var pidfile = ""
+    public var dataRoot = ""
+    public var execRoot = ""
+    /// The configuration file that was read, if any.
+    public var configFile: String?
+    public var shutdownTimeout: Duration = .seconds(15)
+    public var labels: [String] = []
+    public var tls = false
+    public var tlsVerify = false
+    public var tlsCACert = ""
+    public var tlsCert = ""
+    public var tlsKey = ""
+    /// Things worth a warning at start-up (ignored keys, insecure choices).
+    public var warnings: [String] = []
+    /// `--validate`: check the configuration and exit.
+    public var validateOnly = false
+    public var showVersion = false
+    public var showHelp = false
+
+    public init() {}
+
+    /// Defaults for a process running as root or not, from the environment.
+    static func defaults(isRoot: Bool, environment: [String: String]) -> DaemonConfiguration {
+        var configuration = DaemonConfiguration()
+        let home = environment["HOME"] ?? "/root"
+        if isRoot {
+            configuration.hostTexts = ["unix:///var/run/berthd.sock"]
+            configuration.dataRoot = "/var/lib/berth"
+            configuration.execRoot = "/var/run/berth"
+            configuration.pidfile = "/var/run/berthd.pid"
+        } else {
+            let runtime = environment["XDG_RUNTIME_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+            configuration.hostTexts = runtime.map { ["unix://\($0)/berthd.sock"] } ?? []
+            configuration.execRoot = runtime.map { "\($0)/berth" } ?? ""
+            configuration.pidfile = runtime.map { "\($0)/berthd.pid" } ?? ""
+            configuration.dataRoot = (environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(home)/.local/share") + "/berth"
+        }
+        let tlsDirectory = (environment["DOCKER_CERT_PATH"].flatMap { $0.isEmpty ? nil : $0 }) ?? "\(home)/.docker"
+        configuration.tlsCACert = "\(tlsDirectory)/ca.pem"
+        configuration.tlsCert = "\(tlsDirectory)/cert.pem"
+        configuration.tlsKey = "\(tlsDirectory)/key.pem"
+        return configuration
+    }
+
+    /// The default `--config-file`.
+    static func defaultConfigFile(isRoot: Bool, environment: [String: String]) -> String {
+        if isRoot { return "/etc/berth/daemon.json" }
+        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(environment["HOME"] ?? "/root")/.config"
+        return base + "/berth/daemon.json"
+    }
+}

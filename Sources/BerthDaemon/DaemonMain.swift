@@ -1,0 +1,112 @@
+import BerthLogging
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Daemon {
+    /// The `berthd` process: configuration, pidfile, signals, run, clean exit. Runs on the main
+    /// thread, so the start-up file reads happen before any task and off the cooperative pool.
+    @MainActor
+    public static func main(arguments: [String]) async -> Never {
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try ConfigurationLoader.load(arguments: arguments, environment: ProcessEnvironment.current,
+                                                         isRoot: getuid() == 0)
+        } catch {
+            StandardError.write(error.message + "\n")
+            exit(1)
+        }
+        if configuration.showHelp {
+            print(CommandLineFlags.helpText, terminator: "")
+            exit(0)
+        }
+        if configuration.showVersion {
+            print("Berth version \(BerthVersion.version), build \(BerthVersion.gitCommit)")
+            exit(0)
+        }
+        if configuration.validateOnly {
+            print("configuration OK")
+            exit(0)
+        }
+
+        let logger = Logger()
+        LogSink.shared.level = configuration.logLevel
+        for warning in configuration.warnings { logger.warning(warning) }
+        if let file = configuration.configFile { logger.info("configuration read from \(file)") }
+        let engineID: String
+        do {
+            try Directories.create(configuration.dataRoot)
+            try Directories.create(configuration.execRoot, mode: 0o700)
+            try PidFile.create(at: configuration.pidfile)
+            engineID = try EngineID.loadOrCreate(dataRoot: configuration.dataRoot)
+        } catch {
+            StandardError.write(error.message + "\n")
+            exit(1)
+        }
+
+        let daemon = Daemon(configuration: configuration, facts: SystemFacts.gather(), engineID: engineID, logger: logger)
+        let running = Task { try await daemon.run() }
+        let signals = SignalHandling(logger: logger) { running.cancel() }
+        let outcome = await running.result
+        signals.stop()
+        await daemon.shutdownEngine()
+        PidFile.remove(at: configuration.pidfile)
+        if case .failure(let error) = outcome, !(error is CancellationError) {
+            logger.error("\(error)")
+            LogSink.shared.flush()
+            StandardError.write("\(error)\n")
+            exit(1)
+        }
+        logger.info("Daemon shutdown complete")
+        LogSink.shared.flush()
+        exit(0)
+    }
+}
+
+/// SIGINT and SIGTERM start a graceful shutdown; a third one forces the process out. Signals are
+/// received by Dispatch sources, never by a thread of the cooperative pool. SIGPIPE is ignored.
+final class SignalHandling {
+    private let sources: [any DispatchSourceSignal]
+
+    init(logger: Logger, onShutdown: @escaping @Sendable () -> Void) {
+        signal(SIGPIPE, SIG_IGN)
+        let count = Mutex(0)
+        sources = [(SIGINT, "interrupt"), (SIGTERM, "terminated")].map { number, name in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                let seen = count.withLock { n -> Int in
+                    n += 1
+                    return n
+                }
+                logger.info("Processing signal '\(name)'")
+                if seen >= 3 {
+                    logger.error("Force shutdown daemon: received signal '\(name)' three times")
+                    LogSink.shared.flush()
+                    _exit(128 + number)
+                }
+                if seen == 1 { onShutdown() }
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func stop() {
+        sources.forEach { $0.cancel() }
+    }
+}
+
+/// Unbuffered writes to standard error for start-up failures, before exiting.
+enum StandardError {
+    static func write(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+            if n <= 0 { return }
+            bytes = bytes.dropFirst(n)
+        }
+    }
+}
