@@ -18,6 +18,7 @@ struct CommandLineFlags: Sendable {
             index += 1
             let option: ConfigurationOption
             var inline: String?
+            var usedShort = false
             if argument.hasPrefix("--"), argument.count > 2 {
                 let body = argument.dropFirst(2)
                 let name: Substring
@@ -37,6 +38,7 @@ struct CommandLineFlags: Sendable {
                     throw usage("unknown shorthand flag: '\(letter)' in \(argument)")
                 }
                 option = found
+                usedShort = true
                 let rest = argument.dropFirst(2)
                 if !rest.isEmpty { inline = String(rest.hasPrefix("=") ? rest.dropFirst() : rest) }
             } else {
@@ -49,7 +51,8 @@ struct CommandLineFlags: Sendable {
                 text = inline
             } else {
                 guard index < arguments.count else {
-                    throw usage(option.short.map { "flag needs an argument: '\($0)' in -\($0)" } ?? "flag needs an argument: --\(option.long)")
+                    throw usage(usedShort ? "flag needs an argument: '\(option.short!)' in -\(option.short!)"  // usedShort means it has one
+                                          : "flag needs an argument: --\(option.long)")
                 }
                 text = arguments[index]
                 index += 1

@@ -107,15 +107,18 @@ struct Connection {
                                      connection: connectionField(), into: &out)
             try await channel.write(out)
             if suppressBody { return keepAlive }
-            do {
-                try await produce(ResponseBodyWriter(channel: channel, chunked: chunked))
-            } catch {
+            switch await runStream(produce, chunked: chunked, watchHangUp: inbound.bodyComplete) {
+            case .finished:
+                if chunked { try await channel.write(ResponseHeadWriter.lastChunk) }
+                return keepAlive
+            case .failed(let error):
                 // The head has gone out; the only honest signal left is to cut the stream.
                 configuration.logger.debug("stream for \(head.method) \(head.target) ended: \(error)")
                 return false
+            case .clientLeft:
+                configuration.logger.debug("client left during the stream for \(head.method) \(head.target)")
+                return false
             }
-            if chunked { try await channel.write(ResponseHeadWriter.lastChunk) }
-            return keepAlive
 
         case .raw(let produce):
             ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers,
@@ -135,6 +138,46 @@ struct Connection {
                 configuration.logger.debug("hijacked stream for \(head.target) ended: \(error)")
             }
             return false
+        }
+    }
+
+    private enum StreamOutcome: Sendable {
+        case finished
+        case failed(any Error)
+        case clientLeft
+    }
+
+    /// Runs a stream producer. While it runs, and once the request body has been read, the
+    /// connection watches for the client hanging up and cancels the producer (and so its job)
+    /// when it does. Bytes from the client (a pipelined request) stop the watch, not the stream.
+    private func runStream(_ produce: @escaping @Sendable (ResponseBodyWriter) async throws -> Void,
+                           chunked: Bool, watchHangUp: Bool) async -> StreamOutcome {
+        let writer = ResponseBodyWriter(channel: channel, chunked: chunked)
+        return await withTaskGroup(of: StreamOutcome?.self) { group in
+            group.addTask {
+                do {
+                    try await produce(writer)
+                    return .finished
+                } catch {
+                    return .failed(error)
+                }
+            }
+            if watchHangUp {
+                group.addTask { [channel] in
+                    do {
+                        return try await channel.waitForHangUp() ? .clientLeft : nil
+                    } catch {
+                        return Task.isCancelled ? nil : .clientLeft
+                    }
+                }
+            }
+            while let next = await group.next() {
+                if let outcome = next {
+                    group.cancelAll()
+                    return outcome
+                }
+            }
+            return .finished
         }
     }
 

@@ -15,7 +15,7 @@ public struct LoggingMiddleware: Middleware {
         guard logger.isEnabled(level) || logger.isEnabled(.debug) else {
             return try await next.respond(to: request, context: context)
         }
-        logger.debug("Calling \(request.method) \(request.path)", [("request-id", context.requestIDText)])
+        logger.debug("Calling \(request.method) \(request.head.target)", [("request-id", context.requestIDText)])
         let response = try await next.respond(to: request, context: context)
         let elapsed = ContinuousClock.now - context.start
         logger.log(level, "request", [

@@ -60,21 +60,24 @@ public final class Reactor: Sendable {
     }
 
     /// Suspends until `fd` may be ready for `interest`. Throws `CancellationError` if the task is
-    /// cancelled while waiting (the registration is withdrawn first).
+    /// cancelled while waiting (the registration is withdrawn first). One task at a time may wait
+    /// for each direction of a descriptor; a second one gets `EBUSY`.
     public func wait(for interest: Interest, _ fd: Int32) async throws {
         let id = nextWaiterID.add(1, ordering: .relaxed).newValue
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                enum Outcome { case stored, ready, cancelled, closed }
+                enum Outcome { case stored, ready, cancelled, closed, busy }
                 let outcome = table.withLock { table -> Outcome in
                     guard var registration = table[fd] else { return .closed }
                     if Task.isCancelled { return .cancelled }
                     switch interest {
                     case .read:
                         if registration.readReady { registration.readReady = false; table[fd] = registration; return .ready }
+                        if registration.reader != nil { return .busy }
                         registration.reader = Waiter(id: id, continuation: continuation)
                     case .write:
                         if registration.writeReady { registration.writeReady = false; table[fd] = registration; return .ready }
+                        if registration.writer != nil { return .busy }
                         registration.writer = Waiter(id: id, continuation: continuation)
                     }
                     table[fd] = registration
@@ -85,6 +88,7 @@ public final class Reactor: Sendable {
                 case .ready: continuation.resume()
                 case .cancelled: continuation.resume(throwing: CancellationError())
                 case .closed: continuation.resume(throwing: SocketError.closed)
+                case .busy: continuation.resume(throwing: SocketError(interest == .read ? "read" : "write", code: EBUSY))
                 }
             }
         } onCancel: {
