@@ -47,6 +47,11 @@ public enum ConfigurationLoader {
             guard timeout >= 0 else { throw ConfigurationError("invalid shutdown-timeout \(timeout): it must not be negative") }
             configuration.shutdownTimeout = .seconds(timeout)
         }
+        for (option, keyPath) in [("header-read-timeout", \DaemonConfiguration.headerReadTimeout), ("idle-timeout", \.idleTimeout)] {
+            guard let seconds = value(option)?.int else { continue }
+            guard seconds > 0 else { throw ConfigurationError("invalid \(option) \(seconds): it must be a positive number of seconds") }
+            configuration[keyPath: keyPath] = .seconds(seconds)
+        }
         if let labels = value("label")?.list {
             for label in labels where !label.contains("=") {
                 throw ConfigurationError("bad attribute format: \(label): labels are key=value")
@@ -106,9 +111,14 @@ public enum ConfigurationLoader {
         func fail(_ message: String) -> ConfigurationError {
             ConfigurationError("unable to configure the Docker daemon with file \(path): \(message)")
         }
+        // An empty file configures nothing, as with dockerd.
+        if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) { return [:] }
         let document: JSONValue
         do {
             document = try JSONValue.parse(bytes)
+        } catch DecodingError.dataCorrupted(let context) {
+            let detail = (context.underlyingError.map { "\($0)" }).map { ": \($0)" } ?? ""
+            throw fail("invalid JSON: \(context.debugDescription)\(detail)")
         } catch {
             throw fail("invalid JSON: \(error)")
         }

@@ -17,6 +17,8 @@ public final class Daemon: Sendable {
     public let engine: Engine
     public let events = EventBus()
     public let gate = ActivationGate()
+    /// Opened when a graceful shutdown begins.
+    public let draining = ActivationGate()
     private let facts: SystemFacts
     private let engineID: String
     private let logger: Logger
@@ -25,13 +27,17 @@ public final class Daemon: Sendable {
     private let listeners = Mutex<[Listener]>([])
     private let listening = ActivationGate()
     private let jobsRegistered = Mutex(false)
+    private let routes: @Sendable (inout Router, Engine) -> Void
 
     /// - Parameters:
     ///   - initialize: brings the backends up; connections wait in the backlog until it returns.
     ///   - counts: the containers and images the backends hold.
+    ///   - routes: adds the backends' routes to the API.
     public init(configuration: DaemonConfiguration, facts: SystemFacts, engineID: String, logger: Logger = Logger(),
                 initialize: @escaping @Sendable () async throws -> Void = {},
-                counts: @escaping @Sendable () async -> ObjectCounts = { ObjectCounts() }) {
+                counts: @escaping @Sendable () async -> ObjectCounts = { ObjectCounts() },
+                routes: @escaping @Sendable (inout Router, Engine) -> Void = { _, _ in }) {
+        self.routes = routes
         self.configuration = configuration
         self.facts = facts
         self.engineID = engineID
@@ -45,6 +51,7 @@ public final class Daemon: Sendable {
     public func makeService() -> Service {
         var router = Router()
         SystemRoutes.register(on: &router, engine: engine)
+        routes(&router, engine)
         var middleware: [any Middleware] = [LoggingMiddleware(logger: logger)]
         if !configuration.apiCorsHeader.isEmpty { middleware.append(CORSMiddleware(allowOrigin: configuration.apiCorsHeader)) }
         middleware += [
@@ -64,9 +71,11 @@ public final class Daemon: Sendable {
         }) else { return }
         var serverConfiguration = ServerConfiguration()
         serverConfiguration.logger = logger
+        serverConfiguration.headerReadTimeout = configuration.headerReadTimeout
+        serverConfiguration.idleTimeout = configuration.idleTimeout
         await SystemJobs(configuration: configuration, facts: facts, engineID: engineID, events: events, counts: counts,
                          warnings: configuration.warnings).register(on: engine)
-        await ServeAPIJobs(service: makeService(), gate: gate, serverConfiguration: serverConfiguration, logger: logger,
+        await ServeAPIJobs(service: makeService(), gate: gate, drain: draining, serverConfiguration: serverConfiguration, logger: logger,
                            onListening: { [self] bound in
                                listeners.withLock { $0 = bound }
                                listening.open()
@@ -87,14 +96,27 @@ public final class Daemon: Sendable {
                     throw error
                 }
             }
-            group.addTask { [engine, gate, initialize] in
-                do {
-                    try await initialize()
-                } catch {
-                    gate.fail(error)
-                    throw error
+            group.addTask { [engine, gate, draining, initialize] in
+                // Initialisation gives way to a shutdown that starts before it is done.
+                let initialised = try await withThrowingTaskGroup(of: Bool.self) { inner in
+                    inner.addTask {
+                        do {
+                            try await initialize()
+                        } catch {
+                            gate.fail(error)
+                            throw error
+                        }
+                        return true
+                    }
+                    inner.addTask {
+                        try? await draining.wait()
+                        return false
+                    }
+                    let first = try await inner.next() ?? false
+                    inner.cancelAll()
+                    return first
                 }
-                try await engine.job("acceptconnections").run()
+                if initialised { try await engine.job("acceptconnections").run() }
             }
             while try await group.next() != nil {}
         }
@@ -106,9 +128,54 @@ public final class Daemon: Sendable {
         return listeners.withLock { $0 }
     }
 
-    /// Stops the engine: refuses new jobs, waits for running ones up to the shutdown timeout,
-    /// then runs the shutdown hooks.
-    public func shutdownEngine() async {
-        await engine.shutdown(timeout: configuration.shutdownTimeout)
+    /// Starts a graceful shutdown (see `Server.beginShutdown`); initialisation still under way
+    /// is abandoned.
+    public func beginShutdown() {
+        draining.open()
+    }
+
+    /// How a stopped daemon ended.
+    public enum Ending: Sendable {
+        /// Everything finished within the shutdown timeout.
+        case clean
+        /// The shutdown timeout passed: what was left was cancelled.
+        case timedOut
+        /// A listener failed or initialisation failed.
+        case failed(any Error)
+    }
+
+    /// Runs until `stop` opens, then shuts down in order: stop accepting, let requests in flight
+    /// finish for up to the shutdown timeout, cancel what is left, shut the engine down. Returns
+    /// even when a handler ignores cancellation, so the process can exit.
+    public func runUntilStopped(_ stop: ActivationGate) async -> Ending {
+        let running = Task { try await run() }
+        let ending = OneShot<Ending>()
+        Task {
+            let result = await running.result
+            switch result {
+            case .success: ending.settle(.clean)
+            case .failure(let error) where error is CancellationError: ending.settle(.clean)
+            case .failure(let error): ending.settle(.failed(error))
+            }
+        }
+        let timeout = configuration.shutdownTimeout
+        let stopper = Task { [logger] in
+            do { try await stop.wait() } catch { return }
+            beginShutdown()
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled else { return }
+            logger.warning("shutdown timeout (\(timeout)) reached: cancelling what is still running")
+            running.cancel()
+            // Cancelled work gets a moment to end; a handler that ignores cancellation is left behind.
+            try? await Task.sleep(for: .milliseconds(500))
+            ending.settle(.timedOut)
+        }
+        let result = await ending.value()
+        stopper.cancel()
+        await engine.shutdown(timeout: {
+            if case .timedOut = result { return .zero }
+            return timeout
+        }())
+        return result
     }
 }

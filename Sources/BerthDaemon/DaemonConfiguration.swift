@@ -19,6 +19,10 @@ public struct DaemonConfiguration: Sendable {
     public var configFile: String?
     public var shutdownTimeout: Duration = .seconds(15)
     public var labels: [String] = []
+    /// From the first byte of a request until its head is complete.
+    public var headerReadTimeout: Duration = .seconds(10)
+    /// How long a keep-alive connection may sit idle.
+    public var idleTimeout: Duration = .seconds(120)
     public var tls = false
     public var tlsVerify = false
     public var tlsCACert = ""

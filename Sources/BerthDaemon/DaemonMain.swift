@@ -1,4 +1,5 @@
 import BerthLogging
+import BerthServer
 import Dispatch
 import Synchronization
 #if canImport(Glibc)
@@ -47,13 +48,12 @@ extension Daemon {
         }
 
         let daemon = Daemon(configuration: configuration, facts: SystemFacts.gather(), engineID: engineID, logger: logger)
-        let running = Task { try await daemon.run() }
-        let signals = SignalHandling(logger: logger) { running.cancel() }
-        let outcome = await running.result
+        let stop = ActivationGate()
+        let signals = SignalHandling(logger: logger) { stop.open() }
+        let ending = await daemon.runUntilStopped(stop)
         signals.stop()
-        await daemon.shutdownEngine()
         PidFile.remove(at: configuration.pidfile)
-        if case .failure(let error) = outcome, !(error is CancellationError) {
+        if case .failed(let error) = ending {
             logger.error("\(error)")
             LogSink.shared.flush()
             StandardError.write("\(error)\n")
@@ -77,8 +77,10 @@ final class SignalHandling {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
+                // Dispatch coalesces signals that arrive together; `data` says how many.
+                let arrived = max(1, Int(source.data))
                 let seen = count.withLock { n -> Int in
-                    n += 1
+                    n += arrived
                     return n
                 }
                 logger.info("Processing signal '\(name)'")
@@ -87,7 +89,7 @@ final class SignalHandling {
                     LogSink.shared.flush()
                     _exit(128 + number)
                 }
-                if seen == 1 { onShutdown() }
+                if seen == arrived { onShutdown() }
             }
             source.resume()
             return source

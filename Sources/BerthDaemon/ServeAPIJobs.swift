@@ -10,6 +10,7 @@ import BerthTransport
 struct ServeAPIJobs: Sendable {
     let service: Service
     let gate: ActivationGate
+    let drain: ActivationGate
     let serverConfiguration: ServerConfiguration
     let logger: Logger
     /// Told the bound listeners, before accepting starts.
@@ -40,7 +41,7 @@ struct ServeAPIJobs: Sendable {
         }
         for listener in listeners { logger.info("API listen on \(listener.displayAddress)") }
         onListening(listeners)
-        let server = Server(listeners: listeners, service: service, configuration: serverConfiguration, gate: gate)
+        let server = Server(listeners: listeners, service: service, configuration: serverConfiguration, gate: gate, drain: drain)
         try await server.run()
     }
 }

@@ -5,13 +5,24 @@ import BerthTransport
 /// One client connection: read a head, answer it, repeat while keep-alive allows. Requests are
 /// answered one after another, so pipelined requests get their responses in order. A malformed
 /// request is answered with its status and `Connection: close`, and nothing after it runs.
+///
+/// Cancellation flows down: the handler runs in a child task of the connection; a client that
+/// hangs up cancels it; shutdown (the drain gate) ends idle waits at once, lets a request in
+/// flight finish with `Connection: close`, and ends a stream with its terminating chunk.
 struct Connection {
     let channel: any ByteChannel
     let service: Service
     let configuration: ServerConfiguration
     let listener: String
+    let registry: ConnectionRegistry
+    let drain: ActivationGate
 
     func run() async {
+        guard let id = registry.register(channel, listener: listener) else {
+            channel.close()
+            return
+        }
+        defer { registry.remove(id) }
         let inbound = InboundStream(channel: channel)
         var parser = RequestHeadParser(limits: configuration.limits)
         var out: [UInt8] = []
@@ -19,7 +30,7 @@ struct Connection {
         while !Task.isCancelled {
             let head: RequestHead
             do {
-                guard let next = try await readHead(inbound, &parser) else { break }
+                guard let next = try await readHead(inbound, &parser, id) else { break }
                 head = next
             } catch let error as HTTPParseError {
                 await refuse(error, &out)
@@ -29,8 +40,11 @@ struct Connection {
             }
             inbound.beginBody(head.framing, expectsContinue: head.expectsContinue)
             let body = head.framing == .none ? RequestBody.empty : RequestBody(inbound: inbound)
-            let response = await respond(head, body)
-            var keepAlive = head.keepAlive
+            guard let response = await respond(head, body) else {
+                configuration.logger.debug("client \(channel.peer) left during \(head.method) \(head.target)")
+                break
+            }
+            var keepAlive = head.keepAlive && !registry.isDraining
             var drainAfter = false
             if !inbound.bodyComplete {
                 // An unread body: keep the connection only if it is small, bounded and the client
@@ -43,7 +57,7 @@ struct Connection {
                 }
             }
             do {
-                keepAlive = try await write(response, for: head, keepAlive: keepAlive, inbound: inbound, &out)
+                keepAlive = try await write(response, for: head, keepAlive: keepAlive, inbound: inbound, id: id, &out)
             } catch {
                 break
             }
@@ -56,33 +70,71 @@ struct Connection {
         channel.close()
     }
 
-    /// Reads until a whole head is buffered. Nil when the client closed the connection first.
-    private func readHead(_ inbound: InboundStream, _ parser: inout RequestHeadParser) async throws -> RequestHead? {
+    /// Reads until a whole head is buffered. Nil when the client closed the connection first, or
+    /// when the registry ended the wait (shutdown, deadline).
+    private func readHead(_ inbound: InboundStream, _ parser: inout RequestHeadParser, _ id: UInt64) async throws -> RequestHead? {
+        var started = !inbound.buffer.isEmpty
+        guard registry.transition(id, to: started ? .readingHead : .idle) else { return nil }
         while true {
             let result = try inbound.buffer.withUnsafeReadableBytes { try parser.parse($0) }
             switch result {
             case .complete(let head, let consumed):
                 inbound.buffer.consume(consumed)
+                guard registry.transition(id, to: .active) else { return nil }
                 return head
             case .needMore:
                 if try await channel.read(into: &inbound.buffer) == 0 { return nil }
+                if !started {
+                    started = true
+                    guard registry.transition(id, to: .readingHead) else { return nil }
+                }
             }
         }
     }
 
-    /// Runs the service in a child task of the connection, so cancelling the connection
-    /// cancels the request and its job.
-    private func respond(_ head: RequestHead, _ body: RequestBody) async -> Response {
-        await withTaskGroup(of: Response.self) { group in
+    private enum Outcome: Sendable {
+        case response(Response)
+        case clientLeft
+        case noVerdict
+    }
+
+    /// Runs the service in a child task of the connection. For a request without a body, a
+    /// handler still running after `hangUpWatchDelay` is watched: if the client hangs up, the
+    /// handler (and its job) is cancelled and nil is returned.
+    private func respond(_ head: RequestHead, _ body: RequestBody) async -> Response? {
+        let watch = head.framing == .none
+        return await withTaskGroup(of: Outcome.self) { group in
             group.addTask { [service, channel, listener] in
-                await service.respond(to: head, body: body, peer: channel.peer, listener: listener)
+                .response(await service.respond(to: head, body: body, peer: channel.peer, listener: listener))
             }
-            return await group.next()!  // exactly one child task was added
+            if watch {
+                group.addTask { [channel, configuration] in
+                    do {
+                        try await Task.sleep(for: configuration.hangUpWatchDelay)
+                        return try await channel.waitForHangUp() ? .clientLeft : .noVerdict
+                    } catch {
+                        return Task.isCancelled ? .noVerdict : .clientLeft
+                    }
+                }
+            }
+            while let outcome = await group.next() {
+                switch outcome {
+                case .response(let response):
+                    group.cancelAll()
+                    return response
+                case .clientLeft:
+                    group.cancelAll()
+                    return nil
+                case .noVerdict:
+                    continue
+                }
+            }
+            return nil
         }
     }
 
     /// Writes a response. Returns whether the connection may carry another request.
-    private func write(_ response: Response, for head: RequestHead, keepAlive: Bool, inbound: InboundStream,
+    private func write(_ response: Response, for head: RequestHead, keepAlive: Bool, inbound: InboundStream, id: UInt64,
                        _ out: inout [UInt8]) async throws -> Bool {
         let version = head.version
         let suppressBody = head.method == .head || response.status.forbidsBody
@@ -107,10 +159,14 @@ struct Connection {
                                      connection: connectionField(), into: &out)
             try await channel.write(out)
             if suppressBody { return keepAlive }
+            _ = registry.transition(id, to: .streaming)
             switch await runStream(produce, chunked: chunked, watchHangUp: inbound.bodyComplete) {
             case .finished:
                 if chunked { try await channel.write(ResponseHeadWriter.lastChunk) }
-                return keepAlive
+                return keepAlive && !registry.isDraining
+            case .drained:
+                if chunked { try await channel.write(ResponseHeadWriter.lastChunk) }
+                return false
             case .failed(let error):
                 // The head has gone out; the only honest signal left is to cut the stream.
                 configuration.logger.debug("stream for \(head.method) \(head.target) ended: \(error)")
@@ -124,6 +180,7 @@ struct Connection {
             ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers,
                                      framing: .none, date: HTTPDate.now(), connection: "close", into: &out)
             try await channel.write(out)
+            _ = registry.transition(id, to: .streaming)
             if !suppressBody { try? await produce(ResponseBodyWriter(channel: channel, chunked: false)) }
             return false
 
@@ -131,6 +188,7 @@ struct Connection {
             ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers,
                                      framing: .none, date: nil, connection: nil, into: &out)
             try await channel.write(out)
+            guard registry.transition(id, to: .hijacked), !registry.isDraining else { return false }
             let leftover = inbound.buffer.read(upTo: inbound.buffer.readableCount)
             do {
                 try await run(HijackedStream(channel: channel, leftover: leftover))
@@ -143,13 +201,15 @@ struct Connection {
 
     private enum StreamOutcome: Sendable {
         case finished
+        case drained
         case failed(any Error)
         case clientLeft
     }
 
     /// Runs a stream producer. While it runs, and once the request body has been read, the
     /// connection watches for the client hanging up and cancels the producer (and so its job)
-    /// when it does. Bytes from the client (a pipelined request) stop the watch, not the stream.
+    /// when it does; bytes from the client (a pipelined request) stop the watch, not the stream.
+    /// Shutdown ends the producer and the stream cleanly.
     private func runStream(_ produce: @escaping @Sendable (ResponseBodyWriter) async throws -> Void,
                            chunked: Bool, watchHangUp: Bool) async -> StreamOutcome {
         let writer = ResponseBodyWriter(channel: channel, chunked: chunked)
@@ -160,6 +220,14 @@ struct Connection {
                     return .finished
                 } catch {
                     return .failed(error)
+                }
+            }
+            group.addTask { [drain] in
+                do {
+                    try await drain.wait()
+                    return .drained
+                } catch {
+                    return nil
                 }
             }
             if watchHangUp {

@@ -2,30 +2,44 @@ import BerthLogging
 import BerthTransport
 
 /// The HTTP server: one discarding task group with a child task per listener and a child task per
-/// connection. Nothing outlives the group; cancelling `run()` shuts the server down.
+/// connection. Nothing outlives the group; cancelling `run()` stops everything at once, while
+/// `beginShutdown()` (or opening the `drain` gate) stops it gracefully.
 public final class Server: Sendable {
     public let listeners: [Listener]
     public let service: Service
     public let configuration: ServerConfiguration
+    /// Every open connection and its state.
+    public let connections = ConnectionRegistry()
     private let gate: ActivationGate?
+    private let drain: ActivationGate
 
-    /// `gate`, if given, holds accepting back until it opens; the listeners are bound already,
-    /// so early clients wait in the kernel backlog.
+    /// - Parameters:
+    ///   - gate: holds accepting back until it opens; the listeners are bound already, so early
+    ///     clients wait in the kernel backlog.
+    ///   - drain: opening it starts a graceful shutdown.
     public init(listeners: [Listener], service: Service, configuration: ServerConfiguration = ServerConfiguration(),
-                gate: ActivationGate? = nil) {
+                gate: ActivationGate? = nil, drain: ActivationGate = ActivationGate()) {
         self.listeners = listeners
         self.service = service
         self.configuration = configuration
         self.gate = gate
+        self.drain = drain
     }
 
-    /// Accepts and serves until cancelled, or until a listener fails (then throws its error).
-    /// Listeners are closed, and their socket files removed, before it returns.
+    /// Starts a graceful shutdown: stop accepting and remove socket files at once, close idle
+    /// and hijacked connections, let requests in flight finish with `Connection: close`, end
+    /// streams with their terminating chunk. `run()` returns when the last connection is gone.
+    public func beginShutdown() {
+        drain.open()
+    }
+
+    /// Accepts and serves until drained or cancelled, or until a listener fails (then throws its
+    /// error). Listeners are closed, and their socket files removed, before it returns.
     public func run() async throws {
         let (accepted, sink) = AsyncStream.makeStream(of: (Socket, String).self)
         try await withThrowingDiscardingTaskGroup { group in
             for listener in listeners {
-                group.addTask { [gate] in
+                group.addTask { [gate, drain] in
                     defer { sink.finish() }
                     do {
                         try await gate?.wait()
@@ -35,10 +49,27 @@ public final class Server: Sendable {
                         }
                     } catch {
                         await listener.close()
+                        if drain.isOpen { return }  // closed by the shutdown: not a failure
                         throw error
                     }
                 }
             }
+            group.addTask { [self] in
+                // On shutdown: close listeners (their accept loops end), abandon activation, and
+                // interrupt idle connections.
+                do { try await drain.wait() } catch { return }
+                for listener in listeners { await listener.close() }
+                gate?.fail(CancellationError())
+                connections.drain()
+            }
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: configuration.sweepInterval)
+                    connections.sweep(headRead: configuration.headerReadTimeout, idle: configuration.idleTimeout)
+                    if drain.isOpen && connections.openCount == 0 { return }
+                }
+            }
+            if listeners.isEmpty { sink.finish() }
             for await (socket, listenerName) in accepted {
                 group.addTask { [self] in await serve(socket, listener: listenerName) }
             }
@@ -47,6 +78,7 @@ public final class Server: Sendable {
 
     /// Serves one connection over any byte channel until it closes.
     public func serve(_ channel: any ByteChannel, listener: String) async {
-        await Connection(channel: channel, service: service, configuration: configuration, listener: listener).run()
+        await Connection(channel: channel, service: service, configuration: configuration, listener: listener,
+                         registry: connections, drain: drain).run()
     }
 }

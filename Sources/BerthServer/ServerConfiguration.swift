@@ -12,6 +12,15 @@ public struct ServerConfiguration: Sendable {
     /// the last response rather than a reset.
     public var lingerDuration: Duration = .milliseconds(200)
     public var logger = Logger()
+    /// From the first byte of a request until its head is complete; a slower client is closed.
+    public var headerReadTimeout: Duration = .seconds(10)
+    /// How long a keep-alive connection may sit idle between requests.
+    public var idleTimeout: Duration = .seconds(120)
+    /// How often deadlines are checked.
+    public var sweepInterval: Duration = .milliseconds(100)
+    /// A request with no body whose handler is still running after this long starts being watched
+    /// for the client hanging up (which then cancels it). Quick handlers never pay for the watch.
+    public var hangUpWatchDelay: Duration = .milliseconds(20)
 
     public init() {}
 }

@@ -34,6 +34,8 @@ public struct MemoryChannel: ByteChannel {
 
     public func shutdownWrite() { outbound.finish() }
 
+    public func interrupt() { close() }
+
     public func close() {
         outbound.finish()
         inbound.finish()

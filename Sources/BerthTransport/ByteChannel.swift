@@ -10,6 +10,10 @@ public protocol ByteChannel: Sendable {
     func waitForHangUp() async throws -> Bool
     /// Closes the write direction; the peer reads end of stream.
     func shutdownWrite()
+    /// Ends both directions without releasing the channel: pending and later reads see end of
+    /// stream and writes fail, so whoever owns the channel winds down and closes it. Safe to call
+    /// from another task.
+    func interrupt()
     /// Closes the channel. Idempotent.
     func close()
     /// The peer, for logs (`127.0.0.1:53122`, `unix`).

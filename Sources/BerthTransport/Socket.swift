@@ -72,8 +72,15 @@ public final class Socket: ByteChannel {
                             count = 1
                         }
                     }
-                    return withUnsafePointer(to: &vectors) { p in
-                        p.withMemoryRebound(to: iovec.self, capacity: 2) { writev(fd, $0, count) }
+                    // sendmsg rather than writev: MSG_NOSIGNAL turns a closed peer into EPIPE
+                    // instead of a SIGPIPE that would kill a process that did not ignore it.
+                    return withUnsafeMutablePointer(to: &vectors) { p in
+                        p.withMemoryRebound(to: iovec.self, capacity: 2) { iov in
+                            var message = msghdr()
+                            message.msg_iov = iov
+                            message.msg_iovlen = Int(count)
+                            return sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+                        }
                     }
                 }
             }
@@ -107,6 +114,11 @@ public final class Socket: ByteChannel {
     public func shutdownWrite() {
         let fd = self.fd
         if fd >= 0 { _ = shutdown(fd, Int32(SHUT_WR)) }
+    }
+
+    public func interrupt() {
+        let fd = self.fd
+        if fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     public func close() {

@@ -1,0 +1,87 @@
+import BerthTesting
+import Foundation
+import Synchronization
+
+/// A `berthd` child process (the binary built next to the tests) on a temporary unix socket.
+final class ChildDaemon: Sendable {
+    let process: Process
+    let directory: String
+    let socketPath: String
+    let pidfile: String
+    let logPath: String
+    private let exitStatus: ExitStatus
+
+    /// The built `berthd`: `swift test` builds it next to the test binary.
+    static var binary: String? {
+        guard let tests = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let path = URL(fileURLWithPath: tests).deletingLastPathComponent().appendingPathComponent("berthd").path
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
+    static var available: Bool { binary != nil }
+
+    init(arguments: [String] = []) async throws {
+        guard let binary = Self.binary else { throw TestClientError("berthd is not built next to the tests") }
+        directory = NSTemporaryDirectory() + "berth-child-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        socketPath = directory + "/berthd.sock"
+        pidfile = directory + "/berthd.pid"
+        logPath = directory + "/berthd.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["-H", "unix://\(socketPath)", "--pidfile", pidfile, "--data-root", directory + "/data",
+                             "--exec-root", directory + "/exec", "--config-file", "/dev/null"] + arguments
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = process.standardError
+        process.standardInput = FileHandle.nullDevice
+        let status = ExitStatus()
+        exitStatus = status
+        process.terminationHandler = { process in status.set(process.terminationStatus) }
+        try process.run()
+        // Bounded wait for the socket file.
+        for _ in 0..<500 where !FileManager.default.fileExists(atPath: socketPath) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        guard FileManager.default.fileExists(atPath: socketPath) else { throw TestClientError("berthd did not start: \(log)") }
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    func signal(_ number: Int32) { kill(pid, number) }
+
+    /// The exit status, waiting up to `limit` for it; nil if still running then.
+    func waitForExit(limit: Duration = .seconds(20)) async throws -> Int32? {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if let status = exitStatus.value { return status }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Open file descriptors of the child.
+    var openDescriptors: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
+
+    func client() async throws -> TestClient { try await TestClient.connect(unixPath: socketPath) }
+
+    func stop() async {
+        if exitStatus.value == nil {
+            kill(pid, SIGKILL)
+            _ = try? await waitForExit(limit: .seconds(5))
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// Process files (`/proc`, `/sys`) are only there on Linux.
+func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+/// A child's exit status, set by the termination handler.
+final class ExitStatus: Sendable {
+    private let status = Mutex<Int32?>(nil)
+    func set(_ value: Int32) { status.withLock { $0 = value } }
+    var value: Int32? { status.withLock { $0 } }
+}

@@ -1,0 +1,215 @@
+@testable import BerthDaemon
+import BerthEngine
+import BerthHTTP
+import BerthServer
+import BerthTesting
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+
+/// Graceful shutdown against a real `berthd` process.
+@Suite(.enabled(if: ChildDaemon.available, "berthd is not built next to the tests"))
+struct ProcessShutdownTests {
+    @Test func sigtermClosesIdleConnectionsEndsStreamsRefusesNewClientsAndCleansUp() async throws {
+        let daemon = try await ChildDaemon()
+        defer { Task { await daemon.stop() } }
+        let idle = try await daemon.client()
+        #expect(try await idle.request("GET", "/_ping").bodyText == "OK")
+        let events = try await daemon.client()
+        try await events.send(TestClient.encode("GET", "/v1.41/events"))
+        #expect(try await events.readHead().status == 200)
+
+        daemon.signal(SIGTERM)
+        #expect(try await events.readChunk() == nil, "the events stream ends with its terminating chunk")
+        #expect(await idle.isClosedByServer(), "the idle keep-alive connection is closed")
+        let status = try await daemon.waitForExit()
+        #expect(status == 0)
+        await #expect(throws: (any Error).self, "new clients are refused") { _ = try await daemon.client() }
+        #expect(!fileExists(daemon.socketPath), "the socket file is removed")
+        #expect(!fileExists(daemon.pidfile), "the pidfile is removed")
+        #expect(daemon.log.contains("Processing signal 'terminated'"))
+        #expect(daemon.log.contains("Daemon shutdown complete"))
+    }
+
+    @Test func sigintShutsDownToo() async throws {
+        let daemon = try await ChildDaemon()
+        defer { Task { await daemon.stop() } }
+        daemon.signal(SIGINT)
+        #expect(try await daemon.waitForExit() == 0)
+        #expect(daemon.log.contains("Processing signal 'interrupt'"))
+    }
+
+    @Test func aThirdSignalForcesExit() async throws {
+        let daemon = try await ChildDaemon(arguments: ["--shutdown-timeout", "30"])
+        defer { Task { await daemon.stop() } }
+        // A request whose head has started arriving is in flight: graceful shutdown waits for it.
+        let slow = try await daemon.client()
+        try await slow.send("GET /_ping HTTP/1.1\r\n")
+        try await Task.sleep(for: .milliseconds(50))
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.waitForExit(limit: .milliseconds(300)) == nil, "still draining after one signal")
+        // Signals of one kind that arrive together coalesce in the kernel: leave gaps, as a person does.
+        daemon.signal(SIGTERM)
+        try await Task.sleep(for: .milliseconds(100))
+        daemon.signal(SIGTERM)
+        let status = try #require(try await daemon.waitForExit())
+        #expect(status != 0)
+        #expect(daemon.log.contains("Force shutdown daemon"))
+    }
+
+    @Test func descriptorsReturnToBaselineAfterAHundredCancelledStreams() async throws {
+        let daemon = try await ChildDaemon()
+        defer { Task { await daemon.stop() } }
+        _ = try await daemon.client().request("GET", "/_ping")  // warm up lazily opened descriptors
+        try await Task.sleep(for: .milliseconds(100))
+        let baseline = daemon.openDescriptors
+        for _ in 0..<10 {
+            var clients: [TestClient] = []
+            for _ in 0..<10 {
+                let client = try await daemon.client()
+                try await client.send(TestClient.encode("GET", "/events"))
+                #expect(try await client.readHead().status == 200)
+                clients.append(client)
+            }
+            for client in clients { await client.close() }
+        }
+        var now = daemon.openDescriptors
+        for _ in 0..<300 where now != baseline {
+            try await Task.sleep(for: .milliseconds(10))
+            now = daemon.openDescriptors
+        }
+        #expect(now == baseline)
+        let info = try #require(try await daemon.client().request("GET", "/info").jsonObject)
+        #expect(info["NEventsListener"] as? Int == 0, "every events job ended")
+    }
+}
+
+/// Graceful shutdown of an in-process daemon, with routes that take their time.
+@Suite struct DaemonShutdownTests {
+    /// A daemon with test routes: `/test/slow` (300 ms), `/test/stubborn` (ignores cancellation for
+    /// 30 s) and `/test/block` (waits for cancellation, counting it).
+    private static func daemon(shutdownTimeout: Duration = .seconds(15),
+                               initialize: @escaping @Sendable () async throws -> Void = {}) -> Daemon {
+        var configuration = DaemonHarness.configuration()
+        configuration.shutdownTimeout = shutdownTimeout
+        return Daemon(configuration: configuration, facts: SystemFacts(), engineID: "X", initialize: initialize, routes: { router, engine in
+            router.add(.get, "/test/slow") { _, _ in
+                try await Task.sleep(for: .milliseconds(300))
+                return .text("slow done")
+            }
+            router.add(.get, "/test/stubborn") { _, _ in
+                await withCheckedContinuation { continuation in
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 30) { continuation.resume() }
+                }
+                return .text("too late")
+            }
+            router.add(.get, "/test/block") { _, _ in
+                try await engine.job("block").run()
+                return .text("unblocked")
+            }
+        })
+    }
+
+    /// Registers the `block` job: it waits for cancellation and reports it.
+    private static func registerBlock(on daemon: Daemon, onCancelled: @escaping @Sendable () -> Void) async {
+        await daemon.engine.register("block") { _ in
+            do {
+                try await Task.sleep(for: .seconds(60))
+            } catch {
+                onCancelled()
+                throw error
+            }
+        }
+    }
+
+    private static func socketPath(_ daemon: Daemon) async throws -> String {
+        let listeners = try await daemon.waitUntilListening()
+        return try #require(listeners.compactMap { if case .unix(let p) = $0.address { p } else { nil } }.first)
+    }
+
+    @Test func requestInFlightFinishesWithConnectionClose() async throws {
+        let daemon = Self.daemon()
+        let stop = ActivationGate()
+        let ending = Task { await daemon.runUntilStopped(stop) }
+        let path = try await Self.socketPath(daemon)
+        try await daemon.gate.wait()
+        let client = try await TestClient.connect(unixPath: path)
+        try await client.send(TestClient.encode("GET", "/test/slow"))
+        try await Task.sleep(for: .milliseconds(50))
+        stop.open()
+        let response = try await client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.bodyText == "slow done")
+        #expect(response.header("Connection") == "close")
+        #expect(await client.isClosedByServer())
+        guard case .clean = await ending.value else { Issue.record("not a clean ending"); return }
+        #expect(!fileExists(path))
+    }
+
+    @Test func aHandlerThatIgnoresCancellationIsCutAtTheTimeout() async throws {
+        let daemon = Self.daemon(shutdownTimeout: .milliseconds(300))
+        let stop = ActivationGate()
+        let ending = Task { await daemon.runUntilStopped(stop) }
+        let path = try await Self.socketPath(daemon)
+        try await daemon.gate.wait()
+        let client = try await TestClient.connect(unixPath: path)
+        try await client.send(TestClient.encode("GET", "/test/stubborn"))
+        try await Task.sleep(for: .milliseconds(50))
+        stop.open()
+        // The handler would run for 30 s; the daemon stops waiting for it at the timeout.
+        guard case .timedOut = await ending.value else { Issue.record("expected the timeout ending"); return }
+        #expect(await daemon.engine.isShuttingDown)
+    }
+
+    @Test func aSignalDuringInitialisationStillShutsDownCleanly() async throws {
+        let initCancelled = Mutex(false)
+        let daemon = Self.daemon(initialize: {
+            do {
+                try await Task.sleep(for: .seconds(30))
+            } catch {
+                initCancelled.withLock { $0 = true }
+                throw error
+            }
+        })
+        let stop = ActivationGate()
+        let ending = Task { await daemon.runUntilStopped(stop) }
+        let path = try await Self.socketPath(daemon)
+        stop.open()
+        guard case .clean = await ending.value else { Issue.record("not a clean ending"); return }
+        #expect(initCancelled.withLock { $0 }, "initialisation was abandoned")
+        #expect(!daemon.gate.isOpen, "connections were never accepted")
+        #expect(!fileExists(path), "the socket file is removed")
+        #expect(await daemon.engine.isShuttingDown)
+    }
+
+    @Test func clientHangUpCancelsTheRequestsJob() async throws {
+        let cancelled = Counter()
+        let daemon = Self.daemon()
+        await Self.registerBlock(on: daemon) { cancelled.increment() }
+        let stop = ActivationGate()
+        let ending = Task { await daemon.runUntilStopped(stop) }
+        let path = try await Self.socketPath(daemon)
+        try await daemon.gate.wait()
+        let client = try await TestClient.connect(unixPath: path)
+        try await client.send(TestClient.encode("GET", "/test/block"))
+        func blockRunning() async -> Bool { await daemon.engine.runningJobs.contains { $0.call == "block()" } }
+        for _ in 0..<300 where await !blockRunning() { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await blockRunning())
+        await client.close()
+        for _ in 0..<300 where cancelled.value == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(cancelled.value == 1, "the job saw the cancellation")
+        for _ in 0..<300 where await blockRunning() { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await !blockRunning())
+        // Other clients are unaffected: cancellation went down, not up.
+        #expect(try await TestClient.connect(unixPath: path).request("GET", "/_ping").bodyText == "OK")
+        stop.open()
+        _ = await ending.value
+    }
+}
+
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
