@@ -100,9 +100,10 @@ struct Connection {
 
     /// Runs the service in a child task of the connection. For a request without a body, a
     /// handler still running after `hangUpWatchDelay` is watched: if the client hangs up, the
-    /// handler (and its job) is cancelled and nil is returned.
+    /// handler (and its job) is cancelled and nil is returned. Upgrade requests are not watched:
+    /// a hijacking client half-closes at once, which is not a hang-up (spec §2.8).
     private func respond(_ head: RequestHead, _ body: RequestBody) async -> Response? {
-        let watch = head.framing == .none
+        let watch = head.framing == .none && !head.wantsUpgrade
         return await withTaskGroup(of: Outcome.self) { group in
             group.addTask { [service, channel, listener] in
                 .response(await service.respond(to: head, body: body, peer: channel.peer, listener: listener))

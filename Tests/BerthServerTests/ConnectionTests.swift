@@ -133,6 +133,24 @@ import Testing
         }
     }
 
+    @Test func halfCloseRightAfterAnUpgradeRequestIsNotAHangUp() async throws {
+        let service = TestService.make(extraRoutes: { router in
+            router.add(.post, "/slow-hijack") { _, _ in
+                try await Task.sleep(for: .milliseconds(100))  // longer than the hang-up watch delay
+                return Response(status: .upgraded, body: .hijack { stream in
+                    try await stream.write(Array("output after half-close\n".utf8))
+                })
+            }
+        })
+        try await TestServer.withLive(service) { server in
+            let client = try await server.connectUnix()
+            try await client.send(TestClient.encode("POST", "/slow-hijack", headers: [("Connection", "Upgrade"), ("Upgrade", "tcp")]))
+            await client.shutdownWrite()  // as the docker CLI does when it has no stdin
+            #expect(try await client.readHead().status == 101)
+            #expect(try await client.readToEnd() == Array("output after half-close\n".utf8))
+        }
+    }
+
     @Test func hijackGivesARawTwoWayStreamThatSurvivesHalfClose() async throws {
         try await TestServer.withInMemory(TestService.make()) { server in
             let client = server.connect()
