@@ -58,7 +58,7 @@ public enum ConfigurationLoader {
             }
             configuration.labels = labels
         }
-        if let tls = value("tls")?.bool { configuration.tls = tls }
+        if let tls = value("tls")?.bool { configuration.tls = tls; configuration.tlsExplicit = true }
         if let verify = value("tlsverify")?.bool { configuration.tlsVerify = verify }
         for (option, keyPath) in [("tlscacert", \DaemonConfiguration.tlsCACert), ("tlscert", \.tlsCert), ("tlskey", \.tlsKey)] {
             guard let text = value(option)?.string else { continue }
@@ -72,14 +72,41 @@ public enum ConfigurationLoader {
         if configuration.execRoot.isEmpty || configuration.pidfile.isEmpty {
             throw ConfigurationError("XDG_RUNTIME_DIR is not set: give --exec-root and --pidfile, or run berthd as root")
         }
+        let defaultPort = configuration.tlsEnabled ? 2376 : ListenAddress.defaultTCPPort
         for text in configuration.hostTexts {
             do {
-                configuration.hosts.append(try ListenAddress(parsing: text))
+                configuration.hosts.append(try ListenAddress(parsing: text, defaultTCPPort: defaultPort))
             } catch {
                 throw ConfigurationError("Invalid bind address format: \(text)")
             }
         }
+        try checkTCPSecurity(&configuration)
         return configuration
+    }
+
+    /// A `tcp://` listener without TLS gives root to anyone who reaches it: refuse it unless
+    /// `--tls=false` says so explicitly, and then warn as dockerd does.
+    static func checkTCPSecurity(_ configuration: inout DaemonConfiguration) throws(ConfigurationError) {
+        for host in configuration.hosts {
+            guard case .tcp(let name, let port) = host else { continue }
+            if configuration.tlsEnabled {
+                if !configuration.tlsVerify {
+                    configuration.apiWarnings.append("WARNING: API is accessible on https://\(name):\(port) without TLS client verification")
+                }
+                continue
+            }
+            guard configuration.tlsExplicit else {
+                throw ConfigurationError("refusing to listen on \(host) without TLS: access to the API is root access on this host. "
+                    + "Use --tlsverify with --tlscacert, --tlscert and --tlskey, or pass --tls=false to accept the risk")
+            }
+            configuration.insecureTCP.append(host)
+            configuration.apiWarnings.append("""
+                WARNING: API is accessible on http://\(name):\(port) without encryption.
+                         Access to the remote API is equivalent to root access on the host. Refer
+                         to the 'Docker daemon attack surface' section in the documentation for
+                         more information: https://docs.docker.com/go/attack-surface/
+                """)
+        }
     }
 
     /// The file's bytes; nil when a default file is absent.

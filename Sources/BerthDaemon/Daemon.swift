@@ -28,16 +28,23 @@ public final class Daemon: Sendable {
     private let listening = ActivationGate()
     private let jobsRegistered = Mutex(false)
     private let routes: @Sendable (inout Router, Engine) -> Void
+    private let listenerOptions: Listener.Options
+    private let notifier: SystemdNotifier?
 
     /// - Parameters:
     ///   - initialize: brings the backends up; connections wait in the backlog until it returns.
     ///   - counts: the containers and images the backends hold.
     ///   - routes: adds the backends' routes to the API.
+    ///   - listenerOptions: TLS for `tcp://`, the unix socket group, systemd's sockets.
+    ///   - notifier: told `READY=1` when connections are accepted and `STOPPING=1` at shutdown.
     public init(configuration: DaemonConfiguration, facts: SystemFacts, engineID: String, logger: Logger = Logger(),
+                listenerOptions: Listener.Options = Listener.Options(), notifier: SystemdNotifier? = nil,
                 initialize: @escaping @Sendable () async throws -> Void = {},
                 counts: @escaping @Sendable () async -> ObjectCounts = { ObjectCounts() },
                 routes: @escaping @Sendable (inout Router, Engine) -> Void = { _, _ in }) {
         self.routes = routes
+        self.listenerOptions = listenerOptions
+        self.notifier = notifier
         self.configuration = configuration
         self.facts = facts
         self.engineID = engineID
@@ -74,8 +81,9 @@ public final class Daemon: Sendable {
         serverConfiguration.headerReadTimeout = configuration.headerReadTimeout
         serverConfiguration.idleTimeout = configuration.idleTimeout
         await SystemJobs(configuration: configuration, facts: facts, engineID: engineID, events: events, counts: counts,
-                         warnings: configuration.warnings).register(on: engine)
-        await ServeAPIJobs(service: makeService(), gate: gate, drain: draining, serverConfiguration: serverConfiguration, logger: logger,
+                         warnings: configuration.apiWarnings).register(on: engine)
+        await ServeAPIJobs(service: makeService(), gate: gate, drain: draining, serverConfiguration: serverConfiguration,
+                           listenerOptions: listenerOptions, notifier: notifier, insecureTCP: configuration.insecureTCP, logger: logger,
                            onListening: { [self] bound in
                                listeners.withLock { $0 = bound }
                                listening.open()
@@ -131,6 +139,7 @@ public final class Daemon: Sendable {
     /// Starts a graceful shutdown (see `Server.beginShutdown`); initialisation still under way
     /// is abandoned.
     public func beginShutdown() {
+        if !draining.isOpen { notifier?.notify("STOPPING=1") }
         draining.open()
     }
 

@@ -24,18 +24,27 @@ public struct DaemonConfiguration: Sendable {
     /// How long a keep-alive connection may sit idle.
     public var idleTimeout: Duration = .seconds(120)
     public var tls = false
+    /// Whether `--tls`/`tls` was given (so `--tls=false` is a deliberate choice).
+    public var tlsExplicit = false
     public var tlsVerify = false
     public var tlsCACert = ""
     public var tlsCert = ""
     public var tlsKey = ""
-    /// Things worth a warning at start-up (ignored keys, insecure choices).
+    /// `tcp://` listeners served without TLS, deliberately (`--tls=false`).
+    public var insecureTCP: [ListenAddress] = []
+    /// Things worth a warning in the log at start-up (ignored keys, insecure choices).
     public var warnings: [String] = []
+    /// Warnings `/info` reports to clients (`docker info` prints them).
+    public var apiWarnings: [String] = []
     /// `--validate`: check the configuration and exit.
     public var validateOnly = false
     public var showVersion = false
     public var showHelp = false
 
     public init() {}
+
+    /// TLS serves the `tcp://` listeners: `--tls`, implied by `--tlsverify`.
+    public var tlsEnabled: Bool { tls || tlsVerify }
 
     /// Defaults for a process running as root or not, from the environment.
     static func defaults(isRoot: Bool, environment: [String: String]) -> DaemonConfiguration {

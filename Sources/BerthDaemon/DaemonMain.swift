@@ -1,5 +1,7 @@
 import BerthLogging
 import BerthServer
+import BerthTLS
+import BerthTransport
 import Dispatch
 import Synchronization
 #if canImport(Glibc)
@@ -47,7 +49,18 @@ extension Daemon {
             exit(1)
         }
 
-        let daemon = Daemon(configuration: configuration, facts: SystemFacts.gather(), engineID: engineID, logger: logger)
+        let options: Listener.Options
+        do {
+            options = try listenerOptions(configuration, logger: logger)
+        } catch {
+            logger.error("\(error)")
+            LogSink.shared.flush()
+            StandardError.write("\(error)\n")
+            PidFile.remove(at: configuration.pidfile)
+            exit(1)
+        }
+        let daemon = Daemon(configuration: configuration, facts: SystemFacts.gather(), engineID: engineID, logger: logger,
+                            listenerOptions: options, notifier: SystemdNotifier(environment: ProcessEnvironment.current))
         let stop = ActivationGate()
         let signals = SignalHandling(logger: logger) { stop.open() }
         let ending = await daemon.runUntilStopped(stop)
@@ -62,6 +75,35 @@ extension Daemon {
         logger.info("Daemon shutdown complete")
         LogSink.shared.flush()
         exit(0)
+    }
+}
+
+extension Daemon {
+    /// What the listeners need beyond their addresses: the TLS context for `tcp://` (loaded now,
+    /// so bad files stop the start), the socket group, and systemd's sockets for `fd://`.
+    static func listenerOptions(_ configuration: DaemonConfiguration, logger: Logger) throws -> Listener.Options {
+        var options = Listener.Options()
+        if configuration.tlsEnabled {
+            let context = try TLSContext(certificate: configuration.tlsCert, key: configuration.tlsKey, ca: configuration.tlsCACert)
+            let timeout = configuration.headerReadTimeout
+            options.tcpUpgrade = { socket in try await TLSChannel.accept(socket, context: context, timeout: timeout) }
+        }
+        let unixPaths = configuration.hosts.compactMap { if case .unix(let path) = $0 { path } else { nil } }
+        if !unixPaths.isEmpty {
+            if let gid = UnixGroup.id(named: configuration.group) {
+                options.unixGroup = gid
+            } else if configuration.groupExplicit {
+                throw ConfigurationError("failed to load listeners: group \(configuration.group) not found")
+            } else {
+                for path in unixPaths {
+                    logger.warning("could not change group \(path) to \(configuration.group): group \(configuration.group) not found")
+                }
+            }
+        }
+        if configuration.hosts.contains(where: { if case .fd = $0 { true } else { false } }) {
+            options.activated = try SystemdActivation.takeSockets(environment: ProcessEnvironment.current)
+        }
+        return options
     }
 }
 

@@ -12,6 +12,10 @@ struct ServeAPIJobs: Sendable {
     let gate: ActivationGate
     let drain: ActivationGate
     let serverConfiguration: ServerConfiguration
+    let listenerOptions: Listener.Options
+    let notifier: SystemdNotifier?
+    /// `tcp://` addresses served without TLS on purpose, to warn about.
+    let insecureTCP: [ListenAddress]
     let logger: Logger
     /// Told the bound listeners, before accepting starts.
     let onListening: @Sendable ([Listener]) -> Void
@@ -20,24 +24,31 @@ struct ServeAPIJobs: Sendable {
 
     func register(on engine: Engine) async {
         await engine.register("serveapi") { job in try await serve(job.args) }
-        await engine.register("acceptconnections") { _ in gate.open() }
+        await engine.register("acceptconnections") { _ in
+            gate.open()
+            notifier?.notify("READY=1")
+        }
     }
 
     private func serve(_ hosts: [String]) async throws {
         guard !hosts.isEmpty else { throw APIError.invalidParameter(Self.usage) }
         var addresses: [ListenAddress] = []
         for host in hosts {
-            do { addresses.append(try ListenAddress(parsing: host)) }
+            do { addresses.append(try ListenAddress(parsing: host, defaultTCPPort: listenerOptions.tcpUpgrade == nil ? 2375 : 2376)) }
             catch { throw APIError.invalidParameter(error.description) }
         }
         var listeners: [Listener] = []
         for address in addresses {
             do {
-                listeners.append(try await Listener.bind(address, logger: logger))
+                listeners += try await Listener.bindAll(address, options: listenerOptions, logger: logger)
             } catch {
                 for listener in listeners { await listener.close() }
                 throw ServeAPIError(message: "failed to load listeners: \(error)")
             }
+        }
+        for address in addresses where insecureTCP.contains(address) {
+            logger.warning("Binding to IP address without --tlsverify is insecure and gives root access on this machine to everyone who has access to your network.", [("host", "\(address)")])
+            logger.warning("Binding to an IP address, even on localhost, can also give access to scripts run in a browser. Be safe out there!", [("host", "\(address)")])
         }
         for listener in listeners { logger.info("API listen on \(listener.displayAddress)") }
         onListening(listeners)

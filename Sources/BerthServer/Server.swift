@@ -36,7 +36,7 @@ public final class Server: Sendable {
     /// Accepts and serves until drained or cancelled, or until a listener fails (then throws its
     /// error). Listeners are closed, and their socket files removed, before it returns.
     public func run() async throws {
-        let (accepted, sink) = AsyncStream.makeStream(of: (Socket, String).self)
+        let (accepted, sink) = AsyncStream.makeStream(of: (Socket, Listener).self)
         try await withThrowingDiscardingTaskGroup { group in
             for listener in listeners {
                 group.addTask { [gate, drain] in
@@ -45,7 +45,7 @@ public final class Server: Sendable {
                         try await gate?.wait()
                         while true {
                             let socket = try await listener.accept()
-                            sink.yield((socket, listener.displayAddress))
+                            sink.yield((socket, listener))
                         }
                     } catch {
                         await listener.close()
@@ -70,8 +70,18 @@ public final class Server: Sendable {
                 }
             }
             if listeners.isEmpty { sink.finish() }
-            for await (socket, listenerName) in accepted {
-                group.addTask { [self] in await serve(socket, listener: listenerName) }
+            for await (socket, listener) in accepted {
+                group.addTask { [self] in
+                    guard let upgrade = listener.upgrade else {
+                        return await serve(socket, listener: listener.displayAddress)
+                    }
+                    do {
+                        await serve(try await upgrade(socket), listener: listener.displayAddress)
+                    } catch {
+                        configuration.logger.debug("http: \(error)")
+                        socket.close()
+                    }
+                }
             }
         }
     }

@@ -8,7 +8,28 @@ import Glibc
 /// One bound, listening socket (`tcp://`, `unix://`). It binds when created, so clients that
 /// connect early wait in the kernel backlog, and accepts only when asked.
 public actor Listener {
+    /// Turns an accepted socket into the channel the server speaks HTTP on (a TLS handshake).
+    public typealias Upgrade = @Sendable (Socket) async throws -> any ByteChannel
+
+    /// How listeners are made beyond their address.
+    public struct Options: Sendable {
+        /// Applied to connections on `tcp://` listeners (TLS); unix and activated sockets are plain.
+        public var tcpUpgrade: Upgrade?
+        /// The group given to unix socket files this daemon creates.
+        public var unixGroup: gid_t?
+        /// Sockets passed by systemd, for `fd://` addresses.
+        public var activated: [ActivatedSocket] = []
+
+        public init(tcpUpgrade: Upgrade? = nil, unixGroup: gid_t? = nil, activated: [ActivatedSocket] = []) {
+            self.tcpUpgrade = tcpUpgrade
+            self.unixGroup = unixGroup
+            self.activated = activated
+        }
+    }
+
     public nonisolated let address: ListenAddress
+    /// Applied to each accepted socket before HTTP, if set.
+    public nonisolated let upgrade: Upgrade?
     /// How logs name it: the unix path, or `host:port` as bound (port 0 resolved).
     public nonisolated let displayAddress: String
     /// The TCP port actually bound, or nil for unix sockets.
@@ -21,8 +42,10 @@ public actor Listener {
     /// Backlog for `listen(2)`: the kernel caps it at `net.core.somaxconn`.
     public static let backlog: Int32 = 4096
 
-    private init(address: ListenAddress, socket: Socket, display: String, port: Int?, createdPath: String?, logger: Logger) {
+    private init(address: ListenAddress, socket: Socket, display: String, port: Int?, createdPath: String?, logger: Logger,
+                 upgrade: Upgrade? = nil) {
         self.address = address
+        self.upgrade = upgrade
         self.socket = socket
         self.displayAddress = display
         self.boundPort = port
@@ -32,18 +55,47 @@ public actor Listener {
 
     /// Binds and listens. Errors read like dockerd's (`listen tcp 127.0.0.1:2375: bind: address
     /// already in use`).
-    public static func bind(_ address: ListenAddress, logger: Logger = Logger()) async throws -> Listener {
+    public static func bind(_ address: ListenAddress, options: Options = Options(), logger: Logger = Logger()) async throws -> Listener {
         switch address {
         case .tcp(let host, let port):
-            return try await bindTCP(address, host: host, port: port, logger: logger)
+            return try await bindTCP(address, host: host, port: port, upgrade: options.tcpUpgrade, logger: logger)
         case .unix(let path):
-            return try bindUnix(address, path: path, logger: logger)
+            return try bindUnix(address, path: path, group: options.unixGroup, logger: logger)
         case .fd:
-            throw ListenerError("failed to load listeners: socket activation (fd://) is not supported yet")
+            guard let only = try adopt(address, options.activated, logger: logger).first else {
+                throw ListenerError("failed to load listeners: no sockets found via socket activation: make sure the service was started by systemd")
+            }
+            return only
         }
     }
 
-    private static func bindTCP(_ address: ListenAddress, host: String, port: Int, logger: Logger) async throws -> Listener {
+    /// Binds an address; `fd://` gives one listener per activated socket.
+    public static func bindAll(_ address: ListenAddress, options: Options = Options(), logger: Logger = Logger()) async throws -> [Listener] {
+        if case .fd = address { return try adopt(address, options.activated, logger: logger) }
+        return [try await bind(address, options: options, logger: logger)]
+    }
+
+    /// Listeners on sockets systemd passed: all of them for `fd://`, only descriptor N for `fd://N`.
+    /// Their files keep the owner and mode systemd gave them and are not removed at close.
+    private static func adopt(_ address: ListenAddress, _ activated: [ActivatedSocket], logger: Logger) throws -> [Listener] {
+        guard case .fd(let wanted) = address else { return [] }
+        guard !activated.isEmpty else {
+            throw ListenerError("failed to load listeners: no sockets found via socket activation: make sure the service was started by systemd")
+        }
+        let chosen = wanted.map { n in activated.filter { $0.fd == Int32(n) } } ?? activated
+        if let wanted, chosen.isEmpty {
+            throw ListenerError("failed to load listeners: descriptor \(wanted) was not passed by socket activation (passed: \(activated.map { String($0.fd) }.joined(separator: ", ")))")
+        }
+        return try chosen.map { activatedSocket in
+            let local = SocketAddress.local(of: activatedSocket.fd)
+            let display = local.map { $0.family == AF_UNIX ? SocketAddress.unixPath(of: activatedSocket.fd) ?? "fd://\(activatedSocket.fd)" : $0.description }
+                ?? "fd://\(activatedSocket.fd)"
+            let socket = try Socket(adopting: activatedSocket.fd)
+            return Listener(address: address, socket: socket, display: display, port: local?.port, createdPath: nil, logger: logger)
+        }
+    }
+
+    private static func bindTCP(_ address: ListenAddress, host: String, port: Int, upgrade: Upgrade?, logger: Logger) async throws -> Listener {
         let context = "listen tcp \(host.contains(":") ? "[\(host)]" : host):\(port)"
         var storage = try await SocketAddress.resolve(host: host, port: port, context: context)
         let fd = berth_socket_stream(Int32(storage.family))
@@ -63,10 +115,10 @@ public actor Listener {
         storage = SocketAddress.local(of: fd) ?? storage
         let socket = try Socket(adopting: fd)
         return Listener(address: address, socket: socket, display: storage.description, port: storage.port,
-                        createdPath: nil, logger: logger)
+                        createdPath: nil, logger: logger, upgrade: upgrade)
     }
 
-    private static func bindUnix(_ address: ListenAddress, path: String, logger: Logger) throws -> Listener {
+    private static func bindUnix(_ address: ListenAddress, path: String, group: gid_t?, logger: Logger) throws -> Listener {
         let context = "listen unix \(path)"
         var info = stat()
         if lstat(path, &info) == 0 {
@@ -89,8 +141,8 @@ public actor Listener {
             Glibc.close(fd)
             throw SocketError("\(context): bind", code: code)
         }
-        // Mode is set before listen(2), so no client can connect while the file is wider open.
-        guard chmod(path, 0o660) == 0, listen(fd, backlog) == 0 else {
+        // Mode and group are set before listen(2), so no client can connect while the file is wider open.
+        guard chmod(path, 0o660) == 0, group.map({ chown(path, uid_t.max, $0) == 0 }) ?? true, listen(fd, backlog) == 0 else {
             let code = errno
             Glibc.close(fd)
             unlink(path)

@@ -96,6 +96,22 @@ public final class Socket: ByteChannel {
         }
     }
 
+    /// The next bytes waiting to be read (at most `count`), without consuming them; [] at end
+    /// of stream.
+    public func peek(upTo count: Int) async throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        while true {
+            let fd = try openFD()
+            let n = bytes.withUnsafeMutableBytes { recv(fd, $0.baseAddress, count, Int32(MSG_PEEK)) }
+            if n >= 0 { return Array(bytes[..<n]) }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN: try await reactor.wait(for: .read, fd)
+            case let code: throw SocketError("read", code: code)
+            }
+        }
+    }
+
     public func waitForHangUp() async throws -> Bool {
         var byte: UInt8 = 0
         while true {
@@ -109,6 +125,27 @@ public final class Socket: ByteChannel {
             default: return true
             }
         }
+    }
+
+    /// Closes the write side, then reads and drops input until the peer closes or `duration`
+    /// passes, and closes: unread input would make the kernel reset the connection under the last
+    /// bytes written.
+    public func lingeringClose(for duration: Duration) async {
+        shutdownWrite()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                var sink = ByteBuffer()
+                var total = 0
+                while total < 1 << 20, let n = try? await read(into: &sink), n > 0 {
+                    total += n
+                    sink.consume(sink.readableCount)
+                }
+            }
+            group.addTask { try? await Task.sleep(for: duration) }
+            await group.next()
+            group.cancelAll()
+        }
+        close()
     }
 
     public func shutdownWrite() {

@@ -33,11 +33,11 @@ struct SocketAddress: CustomStringConvertible {
             case AF_INET:
                 var addr = raw.load(fromByteOffset: 4, as: in_addr.self)
                 inet_ntop(AF_INET, &addr, &text, socklen_t(text.count))
-                return "\(String(cString: text)):\(port ?? 0)"
+                return "\(String(nulTerminated: text)):\(port ?? 0)"
             case AF_INET6:
                 var addr = raw.load(fromByteOffset: 8, as: in6_addr.self)
                 inet_ntop(AF_INET6, &addr, &text, socklen_t(text.count))
-                return "[\(String(cString: text))]:\(port ?? 0)"
+                return "[\(String(nulTerminated: text))]:\(port ?? 0)"
             case AF_UNIX:
                 return "unix"
             default:
@@ -105,6 +105,18 @@ struct SocketAddress: CustomStringConvertible {
             return SocketAddress(storage: storage, length: socklen_t(MemoryLayout<sockaddr_in6>.size))
         }
         return nil
+    }
+
+    /// The path a unix socket is bound to, if any.
+    static func unixPath(of fd: Int32) -> String? {
+        var addr = sockaddr_un()
+        var length = socklen_t(MemoryLayout<sockaddr_un>.size)
+        let rc = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard rc == 0 else { return nil }
+        let path = withUnsafeBytes(of: addr.sun_path) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+        return path.isEmpty ? nil : path
     }
 
     /// Whether something accepts connections on the unix socket at `path` (a live daemon).

@@ -20,7 +20,12 @@ final class ChildDaemon: Sendable {
 
     static var available: Bool { binary != nil }
 
-    init(arguments: [String] = []) async throws {
+    /// - Parameters:
+    ///   - hosts: the `-H` values (default: a unix socket in a temporary directory).
+    ///   - launcher: a program that runs `berthd` (such as `systemd-socket-activate -l PATH`).
+    ///   - waitFor: a path that appears once the daemon (or launcher) listens; nil to not wait.
+    init(arguments: [String] = [], hosts: [String]? = nil, launcher: [String] = [], environment: [String: String] = [:],
+         waitFor: String?? = .none) async throws {
         guard let binary = Self.binary else { throw TestClientError("berthd is not built next to the tests") }
         directory = NSTemporaryDirectory() + "berth-child-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -29,9 +34,17 @@ final class ChildDaemon: Sendable {
         logPath = directory + "/berthd.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-H", "unix://\(socketPath)", "--pidfile", pidfile, "--data-root", directory + "/data",
-                             "--exec-root", directory + "/exec", "--config-file", "/dev/null"] + arguments
+        let daemonArguments = (hosts ?? ["unix://\(socketPath)"]).flatMap { ["-H", $0] }
+            + ["--pidfile", pidfile, "--data-root", directory + "/data", "--exec-root", directory + "/exec",
+               "--config-file", "/dev/null"] + arguments
+        if launcher.isEmpty {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = daemonArguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: launcher[0])
+            process.arguments = Array(launcher.dropFirst()) + [binary] + daemonArguments
+        }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = process.standardError
         process.standardInput = FileHandle.nullDevice
@@ -40,10 +53,16 @@ final class ChildDaemon: Sendable {
         process.terminationHandler = { process in status.set(process.terminationStatus) }
         try process.run()
         // Bounded wait for the socket file.
-        for _ in 0..<500 where !FileManager.default.fileExists(atPath: socketPath) {
-            try await Task.sleep(for: .milliseconds(10))
+        let marker: String? = switch waitFor {
+        case .none: hosts == nil ? socketPath : nil
+        case .some(let path): path
         }
-        guard FileManager.default.fileExists(atPath: socketPath) else { throw TestClientError("berthd did not start: \(log)") }
+        if let marker {
+            for _ in 0..<500 where !FileManager.default.fileExists(atPath: marker) && exitStatus.value == nil {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            guard FileManager.default.fileExists(atPath: marker) else { throw TestClientError("berthd did not start: \(log)") }
+        }
     }
 
     var pid: Int32 { process.processIdentifier }

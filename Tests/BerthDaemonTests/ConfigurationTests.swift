@@ -53,7 +53,7 @@ private func failure(_ arguments: [String], isRoot: Bool = true, environment: [S
         let configuration = try load(["-H", "unix:///tmp/a.sock", "--host=tcp://127.0.0.1:1234", "-Htcp://127.0.0.1:5",
                                       "--debug=false", "-l", "warn", "--api-cors-header=*", "-p", "/tmp/x.pid",
                                       "--data-root", "/tmp/d", "--exec-root=/tmp/e", "--shutdown-timeout", "3",
-                                      "--label", "a=b", "--label=c=d", "-G", "staff"])
+                                      "--label", "a=b", "--label=c=d", "-G", "staff", "--tls=false"])
         #expect(configuration.hosts == [.unix(path: "/tmp/a.sock"), .tcp(host: "127.0.0.1", port: 1234), .tcp(host: "127.0.0.1", port: 5)])
         #expect(!configuration.debug)
         #expect(configuration.logLevel == .warn)
@@ -81,6 +81,25 @@ private func failure(_ arguments: [String], isRoot: Bool = true, environment: [S
         #expect(failure(["extra"])?.contains("accepts no arguments") == true)
         #expect(failure(["-l", "loud"]) == "Unable to parse logging level: loud")
         #expect(failure(["--tlscacert", ""])?.contains("--tlscacert must not be empty") == true)
+    }
+
+    @Test func tcpWithoutTLSIsRefusedUnlessTLSIsTurnedOffExplicitly() throws {
+        let refused = failure(["-H", "tcp://127.0.0.1:2375"])
+        #expect(refused?.contains("refusing to listen on tcp://127.0.0.1:2375 without TLS") == true)
+        #expect(refused?.contains("--tls=false") == true, "says how to accept the risk")
+        let accepted = try load(["-H", "tcp://127.0.0.1:2375", "--tls=false"])
+        #expect(accepted.insecureTCP == [.tcp(host: "127.0.0.1", port: 2375)])
+        #expect(accepted.apiWarnings.first?.hasPrefix("WARNING: API is accessible on http://127.0.0.1:2375 without encryption.") == true)
+        let file = try writeConfigFile(#"{"hosts": ["tcp://127.0.0.1:2375"], "tls": false}"#)
+        #expect(try load(["--config-file", file]).insecureTCP.count == 1, "daemon.json can say it too")
+        #expect(try load(["-H", "unix:///tmp/u.sock"]).apiWarnings.isEmpty)
+    }
+
+    @Test func tcpDefaultsTo2376UnderTLS() throws {
+        #expect(try load(["-H", "tcp://127.0.0.1", "--tlsverify"]).hosts == [.tcp(host: "127.0.0.1", port: 2376)])
+        #expect(try load(["-H", "tcp://127.0.0.1", "--tls=false"]).hosts == [.tcp(host: "127.0.0.1", port: 2375)])
+        let tlsOnly = try load(["-H", "tcp://127.0.0.1", "--tls"])
+        #expect(tlsOnly.tlsEnabled && !tlsOnly.tlsVerify)
     }
 
     @Test func fileValuesApply() throws {

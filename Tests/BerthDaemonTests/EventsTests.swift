@@ -130,7 +130,12 @@ private func publishSamples(_ bus: EventBus) async {
             #expect(await harness.daemon.engine.runningJobs.map(\.call).contains("events()"))
             await client.close()
             // Bounded wait for the server to notice; it does within milliseconds.
-            for _ in 0..<200 where await harness.daemon.events.listenerCount > 0 {
+            func stillRunning() async -> Bool {
+                let listening = await harness.daemon.events.listenerCount > 0
+                let running = await harness.daemon.engine.runningJobs.map(\.call).contains("events()")
+                return listening || running
+            }
+            for _ in 0..<200 where await stillRunning() {
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(await harness.daemon.events.listenerCount == 0)

@@ -9,7 +9,8 @@ enum ProcessRunner {
         let stderr: String
     }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Outcome {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                    directory workingDirectory: String? = nil) async throws -> Outcome {
         let directory = NSTemporaryDirectory()
         let outPath = directory + "berth-out-\(UUID().uuidString)"
         let errPath = directory + "berth-err-\(UUID().uuidString)"
@@ -22,6 +23,7 @@ enum ProcessRunner {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
