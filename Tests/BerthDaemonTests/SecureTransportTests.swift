@@ -78,6 +78,19 @@ struct TLSTests {
         #expect(reply == "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
     }
 
+    @Test func plainTCPOnRequestIsServedWithDockerdsWarnings() async throws {
+        let port = try freeTCPPort()
+        let unix = NSTemporaryDirectory() + "berth-plain-\(UUID().uuidString.prefix(8)).sock"
+        let daemon = try await ChildDaemon(arguments: ["--tls=false"], hosts: ["unix://\(unix)", "tcp://127.0.0.1:\(port)"], waitFor: unix)
+        defer { Task { await daemon.stop() } }
+        #expect(try await TestClient.connect(port: port).request("GET", "/_ping").bodyText == "OK")
+        let info = try #require(try await TestClient.connect(unixPath: unix).request("GET", "/info").jsonObject)
+        let warnings = try #require(info["Warnings"] as? [String])
+        #expect(warnings.first?.hasPrefix("WARNING: API is accessible on http://127.0.0.1:\(port) without encryption.") == true)
+        #expect(daemon.log.contains("Binding to IP address without --tlsverify is insecure and gives root access on this machine to everyone who has access to your network."))
+        #expect(daemon.log.contains("Binding to an IP address, even on localhost, can also give access to scripts run in a browser. Be safe out there!"))
+    }
+
     @Test func missingFilesStopTheStartWithDockerdsTexts() async throws {
         let certificates = try await Certificates.make()
         let binary = try #require(ChildDaemon.binary)
