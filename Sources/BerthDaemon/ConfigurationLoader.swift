@@ -13,6 +13,7 @@ public enum ConfigurationLoader {
     public static func load(arguments: [String], environment: [String: String], isRoot: Bool) throws(ConfigurationError) -> DaemonConfiguration {
         let flags = try CommandLineFlags.parse(arguments)
         var configuration = DaemonConfiguration.defaults(isRoot: isRoot, environment: environment)
+        configuration.arguments = arguments
         configuration.showHelp = flags["help"]?.bool ?? false
         configuration.showVersion = flags["version"]?.bool ?? false
         configuration.validateOnly = flags["validate"]?.bool ?? false
@@ -39,6 +40,18 @@ public enum ConfigurationLoader {
             configuration.logLevel = parsed
         }
         if configuration.debug { configuration.logLevel = .debug }
+        if let format = value("log-format")?.string {
+            guard let parsed = LogSink.Format(rawValue: format) else {
+                throw ConfigurationError("unsupported log format: \(format): use text or json")
+            }
+            configuration.logFormat = parsed
+        }
+        if let metrics = value("metrics-addr")?.string, !metrics.isEmpty {
+            guard case .tcp(let host, let port)? = try? ListenAddress(parsing: "tcp://" + metrics), metrics.contains(":") else {
+                throw ConfigurationError("invalid metrics-addr \(metrics): use host:port")
+            }
+            configuration.metricsAddress = .tcp(host: host, port: port)
+        }
         if let cors = value("api-cors-header")?.string { configuration.apiCorsHeader = cors }
         if let pidfile = value("pidfile")?.string { configuration.pidfile = pidfile }
         if let dataRoot = value("data-root")?.string { configuration.dataRoot = dataRoot }

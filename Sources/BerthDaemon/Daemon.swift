@@ -19,12 +19,21 @@ public final class Daemon: Sendable {
     public let gate = ActivationGate()
     /// Opened when a graceful shutdown begins.
     public let draining = ActivationGate()
-    private let facts: SystemFacts
-    private let engineID: String
-    private let logger: Logger
+    /// What a reload may change.
+    public let settings: LiveSettings
+    /// Every API connection, for shutdown, deadlines and the debug routes.
+    public let connections = ConnectionRegistry()
+    /// Request counts and durations.
+    public let metrics = ServerMetrics()
+    /// When the daemon was made.
+    public let started = ContinuousClock.now
+    let facts: SystemFacts
+    let engineID: String
+    let logger: Logger
     private let initialize: @Sendable () async throws -> Void
     private let counts: @Sendable () async -> ObjectCounts
-    private let listeners = Mutex<[Listener]>([])
+    let listeners = Mutex<[Listener]>([])
+    private let metricsListener = Mutex<Listener?>(nil)
     private let listening = ActivationGate()
     private let jobsRegistered = Mutex(false)
     private let routes: @Sendable (inout Router, Engine) -> Void
@@ -46,6 +55,7 @@ public final class Daemon: Sendable {
         self.listenerOptions = listenerOptions
         self.notifier = notifier
         self.configuration = configuration
+        self.settings = LiveSettings(configuration)
         self.facts = facts
         self.engineID = engineID
         self.logger = logger
@@ -58,10 +68,12 @@ public final class Daemon: Sendable {
     public func makeService() -> Service {
         var router = Router()
         SystemRoutes.register(on: &router, engine: engine)
+        DebugRoutes.register(on: &router, daemon: self)
         routes(&router, engine)
-        var middleware: [any Middleware] = [LoggingMiddleware(logger: logger)]
-        if !configuration.apiCorsHeader.isEmpty { middleware.append(CORSMiddleware(allowOrigin: configuration.apiCorsHeader)) }
-        middleware += [
+        let middleware: [any Middleware] = [
+            MetricsMiddleware(metrics: metrics),
+            LoggingMiddleware(logger: logger),
+            CORSMiddleware(allowOrigin: { [settings] in settings.current.apiCorsHeader }),
             APIVersionMiddleware(minimum: APIVersion(BerthVersion.minimumAPIVersion), maximum: APIVersion(BerthVersion.apiVersion),
                                  serverHeader: BerthVersion.serverHeader),
             ErrorMiddleware(),
@@ -81,8 +93,9 @@ public final class Daemon: Sendable {
         serverConfiguration.headerReadTimeout = configuration.headerReadTimeout
         serverConfiguration.idleTimeout = configuration.idleTimeout
         await SystemJobs(configuration: configuration, facts: facts, engineID: engineID, events: events, counts: counts,
-                         warnings: configuration.apiWarnings).register(on: engine)
-        await ServeAPIJobs(service: makeService(), gate: gate, drain: draining, serverConfiguration: serverConfiguration,
+                         warnings: configuration.apiWarnings, settings: settings).register(on: engine)
+        await ServeAPIJobs(service: makeService(), gate: gate, drain: draining, connections: connections,
+                           serverConfiguration: serverConfiguration,
                            listenerOptions: listenerOptions, notifier: notifier, insecureTCP: configuration.insecureTCP, logger: logger,
                            onListening: { [self] bound in
                                listeners.withLock { $0 = bound }
@@ -103,6 +116,19 @@ public final class Daemon: Sendable {
                     listening.fail(error)
                     throw error
                 }
+            }
+            if let address = configuration.metricsAddress {
+                let listener: Listener
+                do {
+                    listener = try await Listener.bind(address, logger: logger)
+                } catch {
+                    listening.fail(error)
+                    throw ServeAPIError(message: "failed to start metrics server: \(error)")
+                }
+                metricsListener.withLock { $0 = listener }
+                logger.info("metrics listen on \(listener.displayAddress)")
+                let server = Server(listeners: [listener], service: makeMetricsService(), drain: draining)
+                group.addTask { try await server.run() }
             }
             group.addTask { [engine, gate, draining, initialize] in
                 // Initialisation gives way to a shutdown that starts before it is done.
@@ -129,6 +155,20 @@ public final class Daemon: Sendable {
             while try await group.next() != nil {}
         }
     }
+
+    /// The `/metrics` service: Prometheus text, no API middleware.
+    func makeMetricsService() -> Service {
+        var router = Router()
+        router.add(.get, "/metrics", versioned: false) { [self] _, _ in
+            let text = PrometheusText.render(metrics: metrics.snapshot, openConnections: connections.openCount,
+                                             accepted: connections.acceptedByListener, jobs: await engine.jobStats)
+            return Response(status: .ok, headers: ["Content-Type": PrometheusText.contentType], body: .bytes(Array(text.utf8)))
+        }
+        return Service(router: router, middleware: [ErrorMiddleware()])
+    }
+
+    /// The `/metrics` listener, if `--metrics-addr` was given and it is bound.
+    public var metricsPort: Int? { metricsListener.withLock { $0?.boundPort } }
 
     /// The listeners, once `serveapi` has bound them.
     public func waitUntilListening() async throws -> [Listener] {

@@ -11,6 +11,11 @@ public struct DaemonConfiguration: Sendable {
     public var groupExplicit = false
     public var debug = false
     public var logLevel: LogLevel = .info
+    public var logFormat: LogSink.Format = .text
+    /// Where `/metrics` is served (`--metrics-addr host:port`), if anywhere.
+    public var metricsAddress: ListenAddress?
+    /// The command line, kept to re-read the configuration on reload.
+    public var arguments: [String] = []
     public var apiCorsHeader = ""
     public var pidfile = ""
     public var dataRoot = ""

@@ -36,6 +36,7 @@ extension Daemon {
 
         let logger = Logger()
         LogSink.shared.level = configuration.logLevel
+        LogSink.shared.format = configuration.logFormat
         for warning in configuration.warnings { logger.warning(warning) }
         if let file = configuration.configFile { logger.info("configuration read from \(file)") }
         let engineID: String
@@ -62,7 +63,13 @@ extension Daemon {
         let daemon = Daemon(configuration: configuration, facts: SystemFacts.gather(), engineID: engineID, logger: logger,
                             listenerOptions: options, notifier: SystemdNotifier(environment: ProcessEnvironment.current))
         let stop = ActivationGate()
-        let signals = SignalHandling(logger: logger) { stop.open() }
+        let signals = SignalHandling(logger: logger, onShutdown: { stop.open() }, onReload: {
+            Task { await daemon.reload(environment: ProcessEnvironment.current, isRoot: getuid() == 0) }
+        }, onDump: {
+            Task {
+                do { _ = try await daemon.dumpState() } catch { logger.error("could not write the state dump: \(error)") }
+            }
+        })
         let ending = await daemon.runUntilStopped(stop)
         signals.stop()
         PidFile.remove(at: configuration.pidfile)
@@ -107,15 +114,24 @@ extension Daemon {
     }
 }
 
-/// SIGINT and SIGTERM start a graceful shutdown; a third one forces the process out. Signals are
-/// received by Dispatch sources, never by a thread of the cooperative pool. SIGPIPE is ignored.
+/// SIGINT and SIGTERM start a graceful shutdown; a third one forces the process out. SIGHUP
+/// reloads the configuration, SIGUSR1 dumps the daemon's state. Signals are received by Dispatch
+/// sources, never by a thread of the cooperative pool. SIGPIPE is ignored.
 final class SignalHandling {
     private let sources: [any DispatchSourceSignal]
 
-    init(logger: Logger, onShutdown: @escaping @Sendable () -> Void) {
+    init(logger: Logger, onShutdown: @escaping @Sendable () -> Void, onReload: @escaping @Sendable () -> Void,
+         onDump: @escaping @Sendable () -> Void) {
         signal(SIGPIPE, SIG_IGN)
         let count = Mutex(0)
-        sources = [(SIGINT, "interrupt"), (SIGTERM, "terminated")].map { number, name in
+        let others = [(SIGHUP, onReload), (SIGUSR1, onDump)].map { number, action -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { action() }
+            source.resume()
+            return source
+        }
+        sources = others + [(SIGINT, "interrupt"), (SIGTERM, "terminated")].map { number, name in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {

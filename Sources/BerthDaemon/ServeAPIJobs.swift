@@ -11,6 +11,7 @@ struct ServeAPIJobs: Sendable {
     let service: Service
     let gate: ActivationGate
     let drain: ActivationGate
+    let connections: ConnectionRegistry
     let serverConfiguration: ServerConfiguration
     let listenerOptions: Listener.Options
     let notifier: SystemdNotifier?
@@ -52,7 +53,8 @@ struct ServeAPIJobs: Sendable {
         }
         for listener in listeners { logger.info("API listen on \(listener.displayAddress)") }
         onListening(listeners)
-        let server = Server(listeners: listeners, service: service, configuration: serverConfiguration, gate: gate, drain: drain)
+        let server = Server(listeners: listeners, service: service, configuration: serverConfiguration, gate: gate, drain: drain,
+                            connections: connections)
         try await server.run()
     }
 }

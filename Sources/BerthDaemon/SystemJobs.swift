@@ -12,6 +12,7 @@ struct SystemJobs: Sendable {
     let events: EventBus
     let counts: @Sendable () async -> ObjectCounts
     let warnings: [String]
+    let settings: LiveSettings
 
     func register(on engine: Engine) async {
         await engine.register("version") { job in job.stdout.write(try encode(version())) }
@@ -55,7 +56,7 @@ struct SystemJobs: Sendable {
             CpuCfsPeriod: !v2 || controllers.contains("cpu"), CpuCfsQuota: !v2 || controllers.contains("cpu"),
             CPUShares: !v2 || controllers.contains("cpu"), CPUSet: !v2 || controllers.contains("cpuset"),
             PidsLimit: !v2 || controllers.contains("pids"), IPv4Forwarding: facts.ipv4Forwarding,
-            BridgeNfIptables: false, BridgeNfIp6tables: false, Debug: configuration.debug, NFd: descriptors,
+            BridgeNfIptables: false, BridgeNfIp6tables: false, Debug: settings.current.debug, NFd: descriptors,
             OomKillDisable: false, NGoroutines: threads, SystemTime: Self.rfc3339Nano(EventBus.nowNanos()),
             LoggingDriver: "json-file", CgroupDriver: "cgroupfs", CgroupVersion: facts.cgroupVersion,
             NEventsListener: await events.listenerCount, KernelVersion: facts.kernelVersion,
@@ -69,7 +70,7 @@ struct SystemJobs: Sendable {
             HttpProxy: environment["HTTP_PROXY"] ?? environment["http_proxy"] ?? "",
             HttpsProxy: environment["HTTPS_PROXY"] ?? environment["https_proxy"] ?? "",
             NoProxy: environment["NO_PROXY"] ?? environment["no_proxy"] ?? "",
-            Name: facts.hostname, Labels: configuration.labels, ExperimentalBuild: false, ServerVersion: BerthVersion.version,
+            Name: facts.hostname, Labels: settings.current.labels, ExperimentalBuild: false, ServerVersion: BerthVersion.version,
             Runtimes: ["berth": .init(path: "berthd")], DefaultRuntime: "berth", Swarm: .init(), LiveRestoreEnabled: false,
             Isolation: "", InitBinary: "", ContainerdCommit: .init(ID: "", Expected: ""), RuncCommit: .init(ID: "", Expected: ""),
             InitCommit: .init(ID: "", Expected: ""), SecurityOptions: [], Warnings: warnings.isEmpty ? nil : warnings)

@@ -10,8 +10,14 @@ public final class LogSink: Sendable {
     /// The process-wide sink.
     public static let shared = LogSink(fd: 2)
 
+    /// How lines are written: dockerd's logfmt text, or one JSON object per line.
+    public enum Format: String, Sendable {
+        case text, json
+    }
+
     private let fd: Int32
     private let minimum: Atomic<Int>
+    private let jsonFormat = Atomic<Bool>(false)
     private let queue = DispatchQueue(label: "berth.log")
     private let captured = Mutex<[String]?>(nil)
 
@@ -25,15 +31,28 @@ public final class LogSink: Sendable {
         set { minimum.store(newValue.rawValue, ordering: .relaxed) }
     }
 
+    public var format: Format {
+        get { jsonFormat.load(ordering: .relaxed) ? .json : .text }
+        set { jsonFormat.store(newValue == .json, ordering: .relaxed) }
+    }
+
     @inline(__always) public func isEnabled(_ level: LogLevel) -> Bool {
         level.rawValue >= minimum.load(ordering: .relaxed)
     }
 
-    /// Writes a line in dockerd's logfmt style: `time="…" level=info msg="…" key=value`.
+    /// Writes a line: dockerd's logfmt (`time="…" level=info msg="…" key=value`) or JSON
+    /// (`{"level":"info","msg":"…","time":"…","key":"value"}`).
     public func log(_ level: LogLevel, _ message: String, _ fields: [(String, String)] = []) {
-        var line = "time=\"\(Self.timestamp())\" level=\(level) msg=\(Self.quote(message))"
-        for (key, value) in fields { line += " \(key)=\(Self.quote(value))" }
-        line += "\n"
+        var line: String
+        if jsonFormat.load(ordering: .relaxed) {
+            line = "{\"level\":\"\(level)\",\"msg\":\(Self.jsonQuote(message)),\"time\":\"\(Self.timestamp())\""
+            for (key, value) in fields { line += ",\(Self.jsonQuote(key)):\(Self.jsonQuote(value))" }
+            line += "}\n"
+        } else {
+            line = "time=\"\(Self.timestamp())\" level=\(level) msg=\(Self.quote(message))"
+            for (key, value) in fields { line += " \(key)=\(Self.quote(value))" }
+            line += "\n"
+        }
         captured.withLock { $0?.append(line) }
         queue.async { [fd, line] in
             var bytes = Array(line.utf8)[...]
@@ -68,6 +87,27 @@ public final class LogSink: Sendable {
             case "\n": out += "\\n"
             case "\t": out += "\\t"
             default: out.unicodeScalars.append(c)
+            }
+        }
+        return out + "\""
+    }
+
+    static func jsonQuote(_ s: String) -> String {
+        var out = "\""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if c.value < 0x20 {
+                    let hex = String(c.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(c)
+                }
             }
         }
         return out + "\""

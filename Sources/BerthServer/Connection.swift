@@ -18,12 +18,13 @@ struct Connection {
     let drain: ActivationGate
 
     func run() async {
-        guard let id = registry.register(channel, listener: listener) else {
+        let counter = ByteCounter()
+        guard let id = registry.register(channel, counter: counter, listener: listener) else {
             channel.close()
             return
         }
         defer { registry.remove(id) }
-        let inbound = InboundStream(channel: channel)
+        let inbound = InboundStream(channel: channel, counter: counter)
         var parser = RequestHeadParser(limits: configuration.limits)
         var out: [UInt8] = []
         out.reserveCapacity(512)
@@ -57,7 +58,7 @@ struct Connection {
                 }
             }
             do {
-                keepAlive = try await write(response, for: head, keepAlive: keepAlive, inbound: inbound, id: id, &out)
+                keepAlive = try await write(response, for: head, keepAlive: keepAlive, inbound: inbound, id: id, counter: counter, &out)
             } catch {
                 break
             }
@@ -83,7 +84,9 @@ struct Connection {
                 guard registry.transition(id, to: .active) else { return nil }
                 return head
             case .needMore:
-                if try await channel.read(into: &inbound.buffer) == 0 { return nil }
+                let n = try await channel.read(into: &inbound.buffer)
+                if n == 0 { return nil }
+                inbound.counter.addReceived(n)
                 if !started {
                     started = true
                     guard registry.transition(id, to: .readingHead) else { return nil }
@@ -136,7 +139,7 @@ struct Connection {
 
     /// Writes a response. Returns whether the connection may carry another request.
     private func write(_ response: Response, for head: RequestHead, keepAlive: Bool, inbound: InboundStream, id: UInt64,
-                       _ out: inout [UInt8]) async throws -> Bool {
+                       counter: ByteCounter, _ out: inout [UInt8]) async throws -> Bool {
         let version = head.version
         let suppressBody = head.method == .head || response.status.forbidsBody
         var keepAlive = keepAlive
@@ -150,6 +153,7 @@ struct Connection {
                                      framing: response.status.forbidsBody ? .none : .length(bytes.count),
                                      date: HTTPDate.now(), connection: connectionField(), into: &out)
             try await channel.write(out, suppressBody ? [] : bytes)
+            counter.addSent(out.count + (suppressBody ? 0 : bytes.count))
             return keepAlive
 
         case .stream(let produce):
@@ -159,9 +163,10 @@ struct Connection {
                                      framing: chunked ? .chunked : .none, date: HTTPDate.now(),
                                      connection: connectionField(), into: &out)
             try await channel.write(out)
+            counter.addSent(out.count)
             if suppressBody { return keepAlive }
             _ = registry.transition(id, to: .streaming)
-            switch await runStream(produce, chunked: chunked, watchHangUp: inbound.bodyComplete) {
+            switch await runStream(produce, chunked: chunked, watchHangUp: inbound.bodyComplete, counter: counter) {
             case .finished:
                 if chunked { try await channel.write(ResponseHeadWriter.lastChunk) }
                 return keepAlive && !registry.isDraining
@@ -182,7 +187,7 @@ struct Connection {
                                      framing: .none, date: HTTPDate.now(), connection: "close", into: &out)
             try await channel.write(out)
             _ = registry.transition(id, to: .streaming)
-            if !suppressBody { try? await produce(ResponseBodyWriter(channel: channel, chunked: false)) }
+            if !suppressBody { try? await produce(ResponseBodyWriter(channel: channel, chunked: false, counter: counter)) }
             return false
 
         case .hijack(let run):
@@ -212,8 +217,8 @@ struct Connection {
     /// when it does; bytes from the client (a pipelined request) stop the watch, not the stream.
     /// Shutdown ends the producer and the stream cleanly.
     private func runStream(_ produce: @escaping @Sendable (ResponseBodyWriter) async throws -> Void,
-                           chunked: Bool, watchHangUp: Bool) async -> StreamOutcome {
-        let writer = ResponseBodyWriter(channel: channel, chunked: chunked)
+                           chunked: Bool, watchHangUp: Bool, counter: ByteCounter) async -> StreamOutcome {
+        let writer = ResponseBodyWriter(channel: channel, chunked: chunked, counter: counter)
         return await withTaskGroup(of: StreamOutcome?.self) { group in
             group.addTask {
                 do {

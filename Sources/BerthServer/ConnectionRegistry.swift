@@ -29,10 +29,13 @@ public final class ConnectionRegistry: Sendable {
         public let state: State
         public let opened: ContinuousClock.Instant
         public let stateSince: ContinuousClock.Instant
+        public let bytesIn: Int
+        public let bytesOut: Int
     }
 
     private struct Entry {
         let channel: any ByteChannel
+        let counter: ByteCounter
         let listener: String
         let opened: ContinuousClock.Instant
         var state: State
@@ -45,6 +48,7 @@ public final class ConnectionRegistry: Sendable {
         var nextID: UInt64 = 0
         var draining = false
         var accepted: UInt64 = 0
+        var acceptedByListener: [String: UInt64] = [:]
     }
 
     private let registry = Mutex(Registry())
@@ -52,13 +56,14 @@ public final class ConnectionRegistry: Sendable {
     public init() {}
 
     /// Adds a new connection; nil when the server is draining (close it at once).
-    func register(_ channel: any ByteChannel, listener: String) -> UInt64? {
+    func register(_ channel: any ByteChannel, counter: ByteCounter, listener: String) -> UInt64? {
         let now = ContinuousClock.now
         return registry.withLock { r in
             guard !r.draining else { return nil }
             r.nextID += 1
             r.accepted += 1
-            r.entries[r.nextID] = Entry(channel: channel, listener: listener, opened: now, state: .idle, since: now)
+            r.acceptedByListener[listener, default: 0] += 1
+            r.entries[r.nextID] = Entry(channel: channel, counter: counter, listener: listener, opened: now, state: .idle, since: now)
             return r.nextID
         }
     }
@@ -118,11 +123,14 @@ public final class ConnectionRegistry: Sendable {
     public var snapshot: [Snapshot] {
         registry.withLock { r in
             r.entries.map { id, e in
-                Snapshot(id: id, peer: e.channel.peer, listener: e.listener, state: e.state, opened: e.opened, stateSince: e.since)
+                Snapshot(id: id, peer: e.channel.peer, listener: e.listener, state: e.state, opened: e.opened, stateSince: e.since,
+                         bytesIn: e.counter.bytesIn, bytesOut: e.counter.bytesOut)
             }.sorted { $0.id < $1.id }
         }
     }
 
     public var openCount: Int { registry.withLock { $0.entries.count } }
     public var acceptedCount: UInt64 { registry.withLock { $0.accepted } }
+    /// Connections accepted so far, by listener.
+    public var acceptedByListener: [String: UInt64] { registry.withLock { $0.acceptedByListener } }
 }

@@ -15,12 +15,14 @@ final class InboundStream: @unchecked Sendable {
     }
 
     let channel: any ByteChannel
+    let counter: ByteCounter
     var buffer = ByteBuffer()
     var bodyState: BodyState = .none
     var continueNeeded = false
 
-    init(channel: any ByteChannel) {
+    init(channel: any ByteChannel, counter: ByteCounter = ByteCounter()) {
         self.channel = channel
+        self.counter = counter
     }
 
     /// Starts the body of a new request.
@@ -37,9 +39,9 @@ final class InboundStream: @unchecked Sendable {
 
     /// Reads more bytes into the buffer; throws if the peer closed mid-body.
     private func fill() async throws {
-        if try await channel.read(into: &buffer) == 0 {
-            throw HTTPParseError(.badRequest, "unexpected EOF in request body")
-        }
+        let n = try await channel.read(into: &buffer)
+        if n == 0 { throw HTTPParseError(.badRequest, "unexpected EOF in request body") }
+        counter.addReceived(n)
     }
 
     /// The next piece of the body (at most `limit` bytes), or nil at its end.

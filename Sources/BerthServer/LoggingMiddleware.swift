@@ -1,12 +1,13 @@
 import BerthLogging
 
 /// Logs each request: dockerd's `Calling GET /v1.41/version` at debug level before the handler,
-/// then one line with the request id, method, route, status and duration.
+/// then one line with the request id, method, route, status, bytes and duration. Errors that
+/// reach the client are logged with the same request id (5xx at error level, others at debug).
 public struct LoggingMiddleware: Middleware {
     let logger: Logger
     let level: LogLevel
 
-    public init(logger: Logger = Logger(), level: LogLevel = .debug) {
+    public init(logger: Logger = Logger(), level: LogLevel = .info) {
         self.logger = logger
         self.level = level
     }
@@ -18,9 +19,16 @@ public struct LoggingMiddleware: Middleware {
         logger.debug("Calling \(request.method) \(request.head.target)", [("request-id", context.requestIDText)])
         let response = try await next.respond(to: request, context: context)
         let elapsed = ContinuousClock.now - context.start
-        logger.log(level, "request", [
+        if response.status.code >= 400, let message = response.errorMessage {
+            logger.log(response.status.code >= 500 ? .error : .debug,
+                       "Handler for \(request.method) \(request.path) returned error: \(message)",
+                       [("request-id", context.requestIDText), ("status", "\(response.status.code)")])
+        }
+        var bytes = "stream"
+        if case .bytes(let body) = response.body { bytes = String(body.count) } else if case .empty = response.body { bytes = "0" }
+        logger.log(level, "\(request.method) \(request.path)", [
             ("request-id", context.requestIDText), ("method", "\(request.method)"), ("route", context.routeTemplate),
-            ("status", "\(response.status.code)"), ("duration", Self.format(elapsed)), ("peer", context.peer),
+            ("status", "\(response.status.code)"), ("bytes", bytes), ("duration", Self.format(elapsed)), ("peer", context.peer),
         ])
         return response
     }

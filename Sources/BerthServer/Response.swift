@@ -39,6 +39,13 @@ public struct Response: Sendable {
         Response(status: status, headers: headers, body: .stream(produce))
     }
 
+    /// The `message` of a Docker error body, if this response carries one.
+    public var errorMessage: String? {
+        guard case .bytes(let body) = body, body.starts(with: Array("{\"message\":".utf8)),
+              let decoded = try? JSONDecoder().decode([String: String].self, from: Data(body)) else { return nil }
+        return decoded["message"]
+    }
+
     /// Docker's error answer: `{"message": …}` with the given status.
     public static func error(_ message: String, status: HTTPStatus) -> Response {
         json(JSONText.errorBody(message), status: status)

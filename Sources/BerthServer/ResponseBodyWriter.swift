@@ -6,10 +6,12 @@ import BerthTransport
 public struct ResponseBodyWriter: Sendable {
     let channel: any ByteChannel
     let chunked: Bool
+    let counter: ByteCounter?
 
-    init(channel: any ByteChannel, chunked: Bool) {
+    init(channel: any ByteChannel, chunked: Bool, counter: ByteCounter? = nil) {
         self.channel = channel
         self.chunked = chunked
+        self.counter = counter
     }
 
     public func write(_ bytes: [UInt8]) async throws {
@@ -21,8 +23,10 @@ public struct ResponseBodyWriter: Sendable {
             frame += bytes
             frame += ResponseHeadWriter.crlf
             try await channel.write(frame)
+            counter?.addSent(frame.count)
         } else {
             try await channel.write(bytes)
+            counter?.addSent(bytes.count)
         }
     }
 

@@ -9,7 +9,7 @@ public final class Server: Sendable {
     public let service: Service
     public let configuration: ServerConfiguration
     /// Every open connection and its state.
-    public let connections = ConnectionRegistry()
+    public let connections: ConnectionRegistry
     private let gate: ActivationGate?
     private let drain: ActivationGate
 
@@ -18,7 +18,9 @@ public final class Server: Sendable {
     ///     clients wait in the kernel backlog.
     ///   - drain: opening it starts a graceful shutdown.
     public init(listeners: [Listener], service: Service, configuration: ServerConfiguration = ServerConfiguration(),
-                gate: ActivationGate? = nil, drain: ActivationGate = ActivationGate()) {
+                gate: ActivationGate? = nil, drain: ActivationGate = ActivationGate(),
+                connections: ConnectionRegistry = ConnectionRegistry()) {
+        self.connections = connections
         self.listeners = listeners
         self.service = service
         self.configuration = configuration

@@ -1,8 +1,12 @@
 @testable import BerthDaemon
 import BerthServer
 import BerthTesting
+import BerthLogging
 import BerthTransport
 import Foundation
+
+/// A logger whose lines go nowhere, so test output stays readable.
+let quietLogger = Logger(sink: LogSink(fd: -1, level: .fatal))
 
 /// An in-process daemon on a temporary unix socket (and optionally an ephemeral TCP port), for
 /// the length of a test body.
@@ -27,7 +31,8 @@ struct DaemonHarness {
     static func with<R: Sendable>(_ configuration: DaemonConfiguration = configuration(),
                                   initialize: @escaping @Sendable () async throws -> Void = {},
                                   _ body: @escaping @Sendable (DaemonHarness) async throws -> R) async throws -> R {
-        let daemon = Daemon(configuration: configuration, facts: SystemFacts.gather(), engineID: "TEST:ID", initialize: initialize)
+        let daemon = Daemon(configuration: configuration, facts: SystemFacts.gather(), engineID: "TEST:ID", logger: quietLogger,
+                            initialize: initialize)
         return try await withThrowingTaskGroup(of: R?.self) { group in
             group.addTask {
                 try await daemon.run()

@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func serveapiArgumentErrors() async throws {
-        let daemon = Daemon(configuration: DaemonHarness.configuration(), facts: SystemFacts(), engineID: "X")
+        let daemon = Daemon(configuration: DaemonHarness.configuration(), facts: SystemFacts(), engineID: "X", logger: quietLogger)
         await daemon.registerJobs()
         await #expect(throws: APIError.invalidParameter("usage: serveapi PROTO://ADDR [PROTO://ADDR ...]")) {
             try await daemon.engine.job("serveapi").run()
@@ -37,7 +37,7 @@ import Testing
     @Test func bindFailureEndsServeapiWithDockerdsMessage() async throws {
         try await DaemonHarness.with(DaemonHarness.configuration(tcp: true)) { harness in
             let port = try #require(harness.tcpPort)
-            let second = Daemon(configuration: DaemonHarness.configuration(), facts: SystemFacts(), engineID: "X")
+            let second = Daemon(configuration: DaemonHarness.configuration(), facts: SystemFacts(), engineID: "X", logger: quietLogger)
             await second.registerJobs()
             do {
                 try await second.engine.job("serveapi", ["unix:///tmp/berth-unused-\(UUID().uuidString.prefix(6)).sock", "tcp://127.0.0.1:\(port)"]).run()

@@ -5,7 +5,7 @@ import Testing
 
 /// Runs `body` against a daemon's HTTP service in memory (jobs registered, no listeners).
 private func withService<R: Sendable>(_ body: @escaping @Sendable (Daemon, InMemoryServer) async throws -> R) async throws -> R {
-    let daemon = Daemon(configuration: DaemonHarness.configuration(), facts: SystemFacts(), engineID: "X")
+    let daemon = Daemon(configuration: DaemonHarness.configuration(), facts: SystemFacts(), engineID: "X", logger: quietLogger)
     await daemon.registerJobs()
     return try await TestServer.withInMemory(daemon.makeService()) { server in try await body(daemon, server) }
 }

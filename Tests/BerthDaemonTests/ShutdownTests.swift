@@ -93,7 +93,7 @@ struct ProcessShutdownTests {
                                initialize: @escaping @Sendable () async throws -> Void = {}) -> Daemon {
         var configuration = DaemonHarness.configuration()
         configuration.shutdownTimeout = shutdownTimeout
-        return Daemon(configuration: configuration, facts: SystemFacts(), engineID: "X", initialize: initialize, routes: { router, engine in
+        return Daemon(configuration: configuration, facts: SystemFacts(), engineID: "X", logger: quietLogger, initialize: initialize, routes: { router, engine in
             router.add(.get, "/test/slow") { _, _ in
                 try await Task.sleep(for: .milliseconds(300))
                 return .text("slow done")

@@ -137,10 +137,12 @@ import Testing
         }
         let lines = sink.capturedLines
         #expect(lines.contains { $0.contains("msg=\"Calling GET /v1.41/containers/abc/json\"") })
-        let line = try #require(lines.first { $0.contains("msg=request") })
+        let line = try #require(lines.first { $0.contains("msg=\"GET /v1.41/containers/abc/json\"") && $0.contains("status=") })
+        #expect(line.contains("level=info"))
         #expect(line.contains("route=/containers/{name}/json"))
         #expect(line.contains("status=200"))
         #expect(line.contains("method=GET"))
+        #expect(line.contains("bytes=1"))
         #expect(line.contains("request-id=0"))
     }
 }

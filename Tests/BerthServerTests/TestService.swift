@@ -1,4 +1,5 @@
 import BerthHTTP
+import BerthLogging
 import BerthServer
 import Synchronization
 
@@ -61,7 +62,7 @@ struct TestService {
             return response
         }
         extraRoutes(&router)
-        var middleware: [any Middleware] = [LoggingMiddleware()]
+        var middleware: [any Middleware] = [LoggingMiddleware(logger: Logger(sink: LogSink(fd: -1, level: .fatal)))]
         if let cors { middleware.append(CORSMiddleware(allowOrigin: cors)) }
         middleware += [
             APIVersionMiddleware(minimum: APIVersion("1.24"), maximum: APIVersion("1.41"), serverHeader: "Berth/test (linux)"),
