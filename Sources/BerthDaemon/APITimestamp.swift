@@ -7,7 +7,11 @@ import BerthHTTP
 enum APITimestamp {
     /// Nanoseconds since the Unix epoch.
     static func parse(_ value: String, now: Int64) throws -> Int64 {
-        if value != "0", let duration = parseDuration(value) { return now - duration }
+        if value != "0", let duration = parseDuration(value) {
+            let (result, overflow) = now.subtractingReportingOverflow(duration)
+            guard !overflow else { throw APIError.invalidParameter("time out of range: \"\(value)\"") }
+            return result
+        }
         if let unix = parseUnix(value) { return unix }
         if let rfc = parseRFC3339(value) { return rfc }
         throw APIError.invalidParameter("failed to parse value as time or duration: \"\(value)\"")
@@ -38,6 +42,8 @@ enum APITimestamp {
             }
             total += value * scale
         }
+        // Int64(Double) traps outside its range: refuse what does not fit.
+        guard total.isFinite, total < 9.2e18 else { return nil }
         return Int64(sign * total)
     }
 
@@ -52,7 +58,9 @@ enum APITimestamp {
                   let value = Int64(fraction) else { return nil }
             nanos = value * Int64(pow10(9 - fraction.count))
         }
-        return seconds * 1_000_000_000 + nanos
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow, scaled <= Int64.max - nanos else { return nil }
+        return scaled + nanos
     }
 
     static func parseRFC3339(_ text: String) -> Int64? {

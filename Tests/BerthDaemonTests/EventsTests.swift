@@ -190,6 +190,13 @@ private func publishSamples(_ bus: EventBus) async {
         #expect(try APITimestamp.parse("2026-11-22", now: now) == 1_795_305_600_000_000_000)
     }
 
+    @Test func refusesValuesOutOfRangeInsteadOfCrashing() {
+        // Found by the mutation test: these used to trap on overflow.
+        for bad in ["99999999999999999", "9223372036854775807", "99999999999999999999h", "1e300s", "2562047h"] {
+            #expect(throws: (any Error).self, "\(bad)") { try APITimestamp.parse(bad, now: now) }
+        }
+    }
+
     @Test func refusesGarbage() {
         for bad in ["", "yesterday", "2026-13-01", "12abc", "1.2.3"] {
             #expect(throws: (any Error).self, "\(bad)") { try APITimestamp.parse(bad, now: now) }
