@@ -10,28 +10,29 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         // The daemon machinery: HTTP wire format, transport, server, engine.
-        .library(name: "Berth", targets: ["BerthHTTP", "BerthLogging", "BerthTransport", "BerthTLS", "BerthServer", "BerthEngine"]),
+        .library(name: "Berth", targets: ["BerthSync", "BerthHTTP", "BerthLogging", "BerthTransport", "BerthTLS", "BerthServer", "BerthEngine"]),
         // The async test harness: in-memory and live servers and a test client.
         .library(name: "BerthTesting", targets: ["BerthTesting"]),
         .executable(name: "berthd", targets: ["berthd"]),
     ],
     targets: [
         .target(name: "CBerthSys"),
+        .target(name: "BerthSync", swiftSettings: strict),
         // The system's OpenSSL 3 (Debian: libssl-dev), and a C shim for its macros and callbacks.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "CBerthTLS", dependencies: ["COpenSSL"]),
-        .target(name: "BerthHTTP", swiftSettings: strict),
-        .target(name: "BerthLogging", swiftSettings: strict),
-        .target(name: "BerthTransport", dependencies: ["CBerthSys", "BerthLogging"], swiftSettings: strict),
-        .target(name: "BerthTLS", dependencies: ["CBerthTLS", "BerthTransport"], swiftSettings: strict),
-        .target(name: "BerthServer", dependencies: ["BerthHTTP", "BerthTransport", "BerthLogging"], swiftSettings: strict),
-        .target(name: "BerthEngine", dependencies: ["BerthHTTP", "BerthLogging"], swiftSettings: strict),
-        .target(name: "BerthDaemon", dependencies: ["BerthServer", "BerthEngine", "BerthTransport", "BerthTLS", "BerthHTTP", "BerthLogging"], swiftSettings: strict),
-        .target(name: "BerthTesting", dependencies: ["BerthServer", "BerthTransport", "BerthHTTP"], swiftSettings: strict),
+        .target(name: "BerthHTTP", dependencies: ["BerthSync"], swiftSettings: strict),
+        .target(name: "BerthLogging", dependencies: ["BerthSync"], swiftSettings: strict),
+        .target(name: "BerthTransport", dependencies: ["CBerthSys", "BerthSync", "BerthLogging"], swiftSettings: strict),
+        .target(name: "BerthTLS", dependencies: ["CBerthTLS", "BerthSync", "BerthTransport"], swiftSettings: strict),
+        .target(name: "BerthServer", dependencies: ["BerthSync", "BerthHTTP", "BerthTransport", "BerthLogging"], swiftSettings: strict),
+        .target(name: "BerthEngine", dependencies: ["BerthSync", "BerthHTTP", "BerthLogging"], swiftSettings: strict),
+        .target(name: "BerthDaemon", dependencies: ["BerthSync", "BerthServer", "BerthEngine", "BerthTransport", "BerthTLS", "BerthHTTP", "BerthLogging"], swiftSettings: strict),
+        .target(name: "BerthTesting", dependencies: ["BerthSync", "BerthServer", "BerthTransport", "BerthHTTP"], swiftSettings: strict),
         .executableTarget(name: "berthd", dependencies: ["BerthDaemon"], swiftSettings: strict),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"], swiftSettings: strict),
-        .testTarget(name: "BerthServerTests", dependencies: ["BerthServer", "BerthTesting", "BerthTransport"], swiftSettings: strict),
-        .testTarget(name: "BerthEngineTests", dependencies: ["BerthEngine"], swiftSettings: strict),
-        .testTarget(name: "BerthDaemonTests", dependencies: ["BerthDaemon", "BerthTesting"], swiftSettings: strict),
+        .testTarget(name: "BerthServerTests", dependencies: ["BerthSync", "BerthServer", "BerthTesting", "BerthTransport"], swiftSettings: strict),
+        .testTarget(name: "BerthEngineTests", dependencies: ["BerthSync", "BerthEngine"], swiftSettings: strict),
+        .testTarget(name: "BerthDaemonTests", dependencies: ["BerthSync", "BerthDaemon", "BerthTesting"], swiftSettings: strict),
     ]
 )

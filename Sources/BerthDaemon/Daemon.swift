@@ -1,10 +1,10 @@
+import BerthSync
 import BerthEngine
 import BerthHTTP
 import BerthLogging
 import BerthServer
 import BerthTransport
 import Dispatch
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,10 +32,10 @@ public final class Daemon: Sendable {
     let logger: Logger
     private let initialize: @Sendable () async throws -> Void
     private let counts: @Sendable () async -> ObjectCounts
-    let listeners = Mutex<[Listener]>([])
-    private let metricsListener = Mutex<Listener?>(nil)
+    let listeners = Locked<[Listener]>([])
+    private let metricsListener = Locked<Listener?>(nil)
     private let listening = ActivationGate()
-    private let jobsRegistered = Mutex(false)
+    private let jobsRegistered = Locked(false)
     private let routes: @Sendable (inout Router, Engine) -> Void
     private let listenerOptions: Listener.Options
     private let notifier: SystemdNotifier?

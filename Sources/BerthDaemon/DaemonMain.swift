@@ -1,9 +1,9 @@
+import BerthSync
 import BerthLogging
 import BerthServer
 import BerthTLS
 import BerthTransport
 import Dispatch
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -123,7 +123,7 @@ final class SignalHandling {
     init(logger: Logger, onShutdown: @escaping @Sendable () -> Void, onReload: @escaping @Sendable () -> Void,
          onDump: @escaping @Sendable () -> Void) {
         signal(SIGPIPE, SIG_IGN)
-        let count = Mutex(0)
+        let count = Locked(0)
         let others = [(SIGHUP, onReload), (SIGUSR1, onDump)].map { number, action -> any DispatchSourceSignal in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

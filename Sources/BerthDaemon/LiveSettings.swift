@@ -1,5 +1,5 @@
+import BerthSync
 import BerthLogging
-import Synchronization
 
 /// The settings a `SIGHUP` reload may change while the daemon runs: `debug`, `log-level`,
 /// `labels` and `api-cors-header`. Read per use; replaced whole on reload.
@@ -11,10 +11,10 @@ public final class LiveSettings: Sendable {
         public var apiCorsHeader: String
     }
 
-    private let values: Mutex<Values>
+    private let values: Locked<Values>
 
     init(_ configuration: DaemonConfiguration) {
-        values = Mutex(Values(configuration))
+        values = Locked(Values(configuration))
     }
 
     public var current: Values { values.withLock { $0 } }

@@ -1,4 +1,4 @@
-import Synchronization
+import BerthSync
 
 /// A value settled once, by whichever of several racing tasks gets there first; `value()`
 /// suspends until then.
@@ -8,7 +8,7 @@ final class OneShot<Value: Sendable>: Sendable {
         case settled(Value)
     }
 
-    private let state = Mutex<State>(.pending([]))
+    private let state = Locked<State>(.pending([]))
 
     /// Settles the value; later calls do nothing.
     func settle(_ value: Value) {

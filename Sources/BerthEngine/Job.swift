@@ -1,5 +1,5 @@
+import BerthSync
 import BerthHTTP
-import Synchronization
 
 /// One unit of work: a name, arguments, an environment, three byte streams and a status. Made by
 /// `Engine.job`, run once with `run()`. The handler reads `stdin` and writes `stdout`/`stderr`;
@@ -12,7 +12,7 @@ public final class Job: Sendable {
     public let stdout = ByteStream()
     public let stderr = ByteStream()
     private let engine: Engine
-    private let state = Mutex<JobStatus>(.pending)
+    private let state = Locked<JobStatus>(.pending)
 
     init(engine: Engine, name: String, args: [String], env: JobEnvironment, stdin: ByteStream) {
         self.engine = engine

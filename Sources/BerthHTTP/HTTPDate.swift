@@ -1,13 +1,13 @@
 #if canImport(Glibc)
+import BerthSync
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// IMF-fixdate (`Sun, 22 Nov 2026 18:45:53 GMT`) for the `Date` field, formatted once per second.
 public enum HTTPDate {
-    private static let cache = Mutex<(second: Int, text: String)>((-1, ""))
+    private static let cache = Locked<(second: Int, text: String)>((-1, ""))
 
     /// The current time as an IMF-fixdate.
     public static func now() -> String {

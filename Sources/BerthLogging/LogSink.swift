@@ -1,3 +1,4 @@
+import BerthSync
 import Dispatch
 import Synchronization
 #if canImport(Glibc)
@@ -19,7 +20,7 @@ public final class LogSink: Sendable {
     private let minimum: Atomic<Int>
     private let jsonFormat = Atomic<Bool>(false)
     private let queue = DispatchQueue(label: "berth.log")
-    private let captured = Mutex<[String]?>(nil)
+    private let captured = Locked<[String]?>(nil)
 
     public init(fd: Int32, level: LogLevel = .info) {
         self.fd = fd

@@ -1,3 +1,4 @@
+import BerthSync
 import Synchronization
 
 /// A one-shot gate: `wait()` suspends until `open()`, which wakes every waiter at once (like
@@ -13,7 +14,7 @@ public final class ActivationGate: Sendable {
         case failed(any Error)
     }
 
-    private let state = Mutex<State>(.closed([:]))
+    private let state = Locked<State>(.closed([:]))
     private let nextID = Atomic<UInt64>(0)
 
     public init() {}

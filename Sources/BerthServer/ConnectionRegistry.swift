@@ -1,5 +1,5 @@
+import BerthSync
 import BerthTransport
-import Synchronization
 
 /// Every open connection and what it is doing, for graceful shutdown, deadlines and operators.
 ///
@@ -51,7 +51,7 @@ public final class ConnectionRegistry: Sendable {
         var acceptedByListener: [String: UInt64] = [:]
     }
 
-    private let registry = Mutex(Registry())
+    private let registry = Locked(Registry())
 
     public init() {}
 

@@ -1,16 +1,16 @@
+import BerthSync
 import BerthTransport
-import Synchronization
 
 /// The connection after a hijack: a raw two-way byte stream. Bytes the client sent after the
 /// request head are delivered first. A zero-byte read means the client closed its write side
 /// (its stdin ended), not that it left: keep writing until the work is done.
 public final class HijackedStream: Sendable {
     private let channel: any ByteChannel
-    private let leftover: Mutex<[UInt8]>
+    private let leftover: Locked<[UInt8]>
 
     init(channel: any ByteChannel, leftover: [UInt8]) {
         self.channel = channel
-        self.leftover = Mutex(leftover)
+        self.leftover = Locked(leftover)
     }
 
     /// The next bytes from the client, or an empty array once it has closed its write side.

@@ -1,4 +1,4 @@
-import Synchronization
+import BerthSync
 
 /// Request counts and durations, for `/metrics` and `/debug/vars`. One lock per request.
 public final class ServerMetrics: Sendable {
@@ -26,7 +26,7 @@ public final class ServerMetrics: Sendable {
         }
     }
 
-    private let state = Mutex(Snapshot())
+    private let state = Locked(Snapshot())
 
     public init() {}
 

@@ -1,6 +1,6 @@
+import BerthSync
 import BerthTransport
 import CBerthTLS
-import Synchronization
 
 /// TLS over a non-blocking socket, on the same reactor: OpenSSL is called non-blocking, and a
 /// `WANT_READ`/`WANT_WRITE` suspends the task until the socket is ready. Calls into the session are
@@ -13,7 +13,7 @@ public final class TLSChannel: ByteChannel {
     }
 
     private let socket: Socket
-    private let session: Mutex<Session>
+    private let session: Locked<Session>
     public var peer: String { socket.peer }
 
     /// What a plain-HTTP client sent to a TLS port gets, as dockerd answers it.
@@ -21,7 +21,7 @@ public final class TLSChannel: ByteChannel {
 
     private init(socket: Socket, pointer: OpaquePointer) {
         self.socket = socket
-        self.session = Mutex(Session(pointer: pointer))
+        self.session = Locked(Session(pointer: pointer))
     }
 
     /// Runs the server handshake on an accepted socket within `timeout`. A client that speaks
@@ -146,7 +146,7 @@ public final class TLSChannel: ByteChannel {
         socket.close()
     }
 
-    private func withSession<R>(_ body: (OpaquePointer) -> R) -> R where R: ~Copyable {
+    private func withSession<R>(_ body: (OpaquePointer) -> R) -> R {
         session.withLock { session in
             guard let pointer = session.pointer else { fatalError("TLS session used after close") }
             return body(pointer)

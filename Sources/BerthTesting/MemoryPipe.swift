@@ -1,3 +1,4 @@
+import BerthSync
 import BerthTransport
 import Synchronization
 
@@ -9,7 +10,7 @@ final class MemoryPipe: Sendable {
         var waiter: (id: UInt64, continuation: CheckedContinuation<Void, any Error>)?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let nextID = Atomic<UInt64>(0)
 
     func send(_ bytes: [UInt8]) throws {

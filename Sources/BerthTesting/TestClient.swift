@@ -42,9 +42,10 @@ public actor TestClient {
         let rc = withUnsafePointer(to: &sin) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
+        let connectError = rc == 0 ? 0 : errno  // read before any other call can change it
         let socket = try Socket(adopting: fd, peer: "\(host):\(port)")
         if rc != 0 {
-            guard errno == EINPROGRESS else { throw SocketError("connect \(host):\(port)") }
+            guard connectError == EINPROGRESS else { throw SocketError("connect \(host):\(port)", code: connectError) }
             try await socket.reactor.wait(for: .write, fd)
             var error: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)

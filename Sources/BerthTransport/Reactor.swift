@@ -1,3 +1,4 @@
+import BerthSync
 import CBerthSys
 import Synchronization
 #if canImport(Glibc)
@@ -30,7 +31,7 @@ public final class Reactor: Sendable {
 
     private let epollFD: Int32
     private let wakeFD: Int32
-    private let table = Mutex<[Int32: Registration]>([:])
+    private let table = Locked<[Int32: Registration]>([:])
     private let nextWaiterID = Atomic<UInt64>(1)
 
     private init() {

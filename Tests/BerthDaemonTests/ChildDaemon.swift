@@ -1,6 +1,6 @@
+import BerthSync
 import BerthTesting
 import Foundation
-import Synchronization
 
 /// A `berthd` child process (the binary built next to the tests) on a temporary unix socket.
 final class ChildDaemon: Sendable {
@@ -100,7 +100,7 @@ func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath:
 
 /// A child's exit status, set by the termination handler.
 final class ExitStatus: Sendable {
-    private let status = Mutex<Int32?>(nil)
+    private let status = Locked<Int32?>(nil)
     func set(_ value: Int32) { status.withLock { $0 = value } }
     var value: Int32? { status.withLock { $0 } }
 }

@@ -1,14 +1,14 @@
 @testable import BerthDaemon
+import BerthSync
 import BerthEngine
 import BerthHTTP
 import BerthTesting
 import Foundation
-import Synchronization
 import Testing
 
 @Suite struct DaemonTests {
     @Test func clientsThatConnectDuringInitialisationAreAnsweredAfterIt() async throws {
-        let initialised = Mutex(false)
+        let initialised = Locked(false)
         try await DaemonHarness.with(initialize: {
             try await Task.sleep(for: .milliseconds(500))
             initialised.withLock { $0 = true }

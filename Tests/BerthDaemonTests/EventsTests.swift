@@ -105,7 +105,7 @@ private func publishSamples(_ bus: EventBus) async {
     @Test func liveEventsFlowUntilUntilThenTheStreamEnds() async throws {
         try await withService { daemon, server in
             let client = server.connect()
-            let until = Double(EventBus.nowNanos()) / 1e9 + 1.5
+            let until = Double(EventBus.nowNanos()) / 1e9 + 3
             try await client.send(TestClient.encode("GET", "/events?until=\(until)"))
             let head = try await client.readHead()
             #expect(head.status == 200, "headers are flushed before any event exists")

@@ -1,11 +1,11 @@
 @testable import BerthDaemon
+import BerthSync
 import BerthEngine
 import BerthHTTP
 import BerthServer
 import BerthTesting
 import Dispatch
 import Foundation
-import Synchronization
 import Testing
 
 /// Graceful shutdown against a real `berthd` process.
@@ -75,7 +75,7 @@ struct ProcessShutdownTests {
             for client in clients { await client.close() }
         }
         var now = daemon.openDescriptors
-        for _ in 0..<300 where now != baseline {
+        for _ in 0..<1000 where now != baseline {
             try await Task.sleep(for: .milliseconds(10))
             now = daemon.openDescriptors
         }
@@ -163,7 +163,7 @@ struct ProcessShutdownTests {
     }
 
     @Test func aSignalDuringInitialisationStillShutsDownCleanly() async throws {
-        let initCancelled = Mutex(false)
+        let initCancelled = Locked(false)
         let daemon = Self.daemon(initialize: {
             do {
                 try await Task.sleep(for: .seconds(30))
@@ -209,7 +209,7 @@ struct ProcessShutdownTests {
 }
 
 final class Counter: Sendable {
-    private let count = Mutex(0)
+    private let count = Locked(0)
     func increment() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }
 }

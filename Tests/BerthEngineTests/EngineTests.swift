@@ -1,7 +1,7 @@
+import BerthSync
 import BerthEngine
 import Dispatch
 import BerthHTTP
-import Synchronization
 import Testing
 
 @Suite struct EngineTests {
@@ -68,7 +68,7 @@ import Testing
 
     @Test func cancellingTheCallerCancelsTheJob() async throws {
         let engine = Engine()
-        let sawCancel = Mutex(false)
+        let sawCancel = Locked(false)
         await engine.register("forever") { _ in
             do {
                 try await Task.sleep(for: .seconds(60))
@@ -88,7 +88,7 @@ import Testing
 
     @Test func shutdownRefusesNewJobsWaitsCancelsAndRunsHooksInReverse() async throws {
         let engine = Engine()
-        let order = Mutex<[String]>([])
+        let order = Locked<[String]>([])
         await engine.register("quick") { _ in try await Task.sleep(for: .milliseconds(30)) }
         await engine.register("stubborn") { _ in
             // Ignores cancellation for a second, like a careless handler.

@@ -1,12 +1,12 @@
+import BerthSync
 import BerthHTTP
 import BerthLogging
 import BerthServer
-import Synchronization
 
 /// A service with the daemon's middleware and routes that exercise the server: echo, stream,
 /// hijack, errors, and a counter to prove what ran.
 struct TestService {
-    static let executed = Mutex<[String]>([])
+    static let executed = Locked<[String]>([])
 
     static func make(cors: String? = nil, extraRoutes: (inout Router) -> Void = { _ in }) -> Service {
         var router = Router()
