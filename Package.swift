@@ -14,6 +14,8 @@ let package = Package(
         // The async test harness: in-memory and live servers and a test client.
         .library(name: "BerthTesting", targets: ["BerthTesting"]),
         .executable(name: "berthd", targets: ["berthd"]),
+        // The load generator for benchmarks (CONTRIBUTING.md, "Benchmarks").
+        .executable(name: "berth-bench", targets: ["berth-bench"]),
     ],
     targets: [
         .target(name: "CBerthSys"),
@@ -30,6 +32,7 @@ let package = Package(
         .target(name: "BerthDaemon", dependencies: ["BerthSync", "BerthServer", "BerthEngine", "BerthTransport", "BerthTLS", "BerthHTTP", "BerthLogging"], swiftSettings: strict),
         .target(name: "BerthTesting", dependencies: ["BerthSync", "BerthServer", "BerthTransport", "BerthHTTP"], swiftSettings: strict),
         .executableTarget(name: "berthd", dependencies: ["BerthDaemon"], swiftSettings: strict),
+        .executableTarget(name: "berth-bench", dependencies: ["CBerthSys"], swiftSettings: strict),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"], swiftSettings: strict),
         .testTarget(name: "BerthServerTests", dependencies: ["BerthSync", "BerthServer", "BerthTesting", "BerthTransport"], swiftSettings: strict),
         .testTarget(name: "BerthEngineTests", dependencies: ["BerthSync", "BerthEngine"], swiftSettings: strict),

@@ -35,6 +35,7 @@ extension Daemon {
         }
 
         let logger = Logger()
+        raiseOpenFileLimit()
         LogSink.shared.level = configuration.logLevel
         LogSink.shared.format = configuration.logFormat
         for warning in configuration.warnings { logger.warning(warning) }
@@ -157,6 +158,15 @@ final class SignalHandling {
     func stop() {
         sources.forEach { $0.cancel() }
     }
+}
+
+/// Raises the soft limit on open files to the hard limit, as Go's runtime does for dockerd: every
+/// connection is a descriptor.
+func raiseOpenFileLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }
 
 /// Unbuffered writes to standard error for start-up failures, before exiting.

@@ -89,7 +89,8 @@ struct SystemJobs: Sendable {
             if filter.matches(event) { job.stdout.write(try encode(event)) }
         }
         do {
-            for event in replay { try emit(event) }
+            // Only a `since` asks for the past; without it the stream starts now, as dockerd's does.
+            if since != nil { for event in replay { try emit(event) } }
             if let until {
                 let remaining = Int64(until) - EventBus.nowNanos()
                 guard remaining > 0 else {

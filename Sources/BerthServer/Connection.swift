@@ -16,10 +16,12 @@ struct Connection {
     let listener: String
     let registry: ConnectionRegistry
     let drain: ActivationGate
+    /// Cancels this connection's task (and so its request and job): used when the client hangs up.
+    let cancel: @Sendable () -> Void
 
     func run() async {
         let counter = ByteCounter()
-        guard let id = registry.register(channel, counter: counter, listener: listener) else {
+        guard let id = registry.register(channel, counter: counter, listener: listener, cancel: cancel) else {
             channel.close()
             return
         }
@@ -41,7 +43,7 @@ struct Connection {
             }
             inbound.beginBody(head.framing, expectsContinue: head.expectsContinue)
             let body = head.framing == .none ? RequestBody.empty : RequestBody(inbound: inbound)
-            guard let response = await respond(head, body) else {
+            guard let response = await respond(head, body, id: id) else {
                 configuration.logger.debug("client \(channel.peer) left during \(head.method) \(head.target)")
                 break
             }
@@ -95,46 +97,19 @@ struct Connection {
         }
     }
 
-    private enum Outcome: Sendable {
-        case response(Response)
-        case clientLeft
-        case noVerdict
-    }
-
-    /// Runs the service in a child task of the connection. For a request without a body, a
-    /// handler still running after `hangUpWatchDelay` is watched: if the client hangs up, the
-    /// handler (and its job) is cancelled and nil is returned. Upgrade requests are not watched:
-    /// a hijacking client half-closes at once, which is not a hang-up (spec §2.8).
-    private func respond(_ head: RequestHead, _ body: RequestBody) async -> Response? {
-        let watch = head.framing == .none && !head.wantsUpgrade
-        return await withTaskGroup(of: Outcome.self) { group in
+    /// Runs the service in a child task of the connection, so cancelling the connection cancels
+    /// the request and its job. While a request without a body (and not an upgrade, whose client
+    /// half-closes at once) is handled, the registry's sweeper may watch it: if the client hangs
+    /// up, the connection is cancelled, and nil is returned. Quick handlers never pay for a watch.
+    private func respond(_ head: RequestHead, _ body: RequestBody, id: UInt64) async -> Response? {
+        registry.beginRequest(id, watchable: head.framing == .none && !head.wantsUpgrade)
+        let response = await withTaskGroup(of: Response.self) { group in
             group.addTask { [service, channel, listener] in
-                .response(await service.respond(to: head, body: body, peer: channel.peer, listener: listener))
+                await service.respond(to: head, body: body, peer: channel.peer, listener: listener)
             }
-            if watch {
-                group.addTask { [channel, configuration] in
-                    do {
-                        try await Task.sleep(for: configuration.hangUpWatchDelay)
-                        return try await channel.waitForHangUp() ? .clientLeft : .noVerdict
-                    } catch {
-                        return Task.isCancelled ? .noVerdict : .clientLeft
-                    }
-                }
-            }
-            while let outcome = await group.next() {
-                switch outcome {
-                case .response(let response):
-                    group.cancelAll()
-                    return response
-                case .clientLeft:
-                    group.cancelAll()
-                    return nil
-                case .noVerdict:
-                    continue
-                }
-            }
-            return nil
+            return await group.next()!  // exactly one child task was added
         }
+        return registry.endRequest(id) ? nil : response
     }
 
     /// Writes a response. Returns whether the connection may carry another request.

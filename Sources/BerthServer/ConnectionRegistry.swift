@@ -41,6 +41,13 @@ public final class ConnectionRegistry: Sendable {
         var state: State
         var since: ContinuousClock.Instant
         var interrupted = false
+        /// Cancels the connection's task.
+        let cancelConnection: @Sendable () -> Void
+        /// A request that may be watched for its client hanging up is being handled.
+        var watchable = false
+        /// The task watching for the client hanging up, once the sweeper started one.
+        var watcher: Task<Void, Never>?
+        var hungUp = false
     }
 
     private struct Registry {
@@ -56,14 +63,16 @@ public final class ConnectionRegistry: Sendable {
     public init() {}
 
     /// Adds a new connection; nil when the server is draining (close it at once).
-    func register(_ channel: any ByteChannel, counter: ByteCounter, listener: String) -> UInt64? {
+    func register(_ channel: any ByteChannel, counter: ByteCounter, listener: String,
+                  cancel: @escaping @Sendable () -> Void) -> UInt64? {
         let now = ContinuousClock.now
         return registry.withLock { r in
             guard !r.draining else { return nil }
             r.nextID += 1
             r.accepted += 1
             r.acceptedByListener[listener, default: 0] += 1
-            r.entries[r.nextID] = Entry(channel: channel, counter: counter, listener: listener, opened: now, state: .idle, since: now)
+            r.entries[r.nextID] = Entry(channel: channel, counter: counter, listener: listener, opened: now, state: .idle, since: now,
+                                        cancelConnection: cancel)
             return r.nextID
         }
     }
@@ -80,6 +89,60 @@ public final class ConnectionRegistry: Sendable {
             r.entries[id] = entry
             return true
         }
+    }
+
+    /// A request starts being handled; a watchable one is watched for its client hanging up if
+    /// it is still running at the next sweep.
+    func beginRequest(_ id: UInt64, watchable: Bool) {
+        registry.withLock { r in
+            r.entries[id]?.watchable = watchable
+            r.entries[id]?.hungUp = false
+        }
+    }
+
+    /// The request has been handled. Stops any watch (synchronously withdrawing its wait, so the
+    /// connection may read again) and returns whether the client hung up meanwhile.
+    func endRequest(_ id: UInt64) -> Bool {
+        let (watcher, hungUp) = registry.withLock { r -> (Task<Void, Never>?, Bool) in
+            guard var entry = r.entries[id] else { return (nil, false) }
+            defer {
+                entry.watchable = false
+                entry.watcher = nil
+                r.entries[id] = entry
+            }
+            return (entry.watcher, entry.hungUp)
+        }
+        watcher?.cancel()
+        return hungUp
+    }
+
+    /// Starts a watch on every watchable request that has been running for longer than `after`:
+    /// when its client hangs up, the connection (and so the request and its job) is cancelled.
+    /// Requests quicker than that are never watched, so the common case pays nothing.
+    func watchRunningRequests(after: Duration) {
+        let now = ContinuousClock.now
+        registry.withLock { r in
+            for (id, entry) in r.entries
+            where entry.state == .active && entry.watchable && entry.watcher == nil && now - entry.since > after {
+                let channel = entry.channel
+                r.entries[id]?.watcher = Task { [weak self] in
+                    // A reset or end of stream is a verdict; an error of the wait itself (the
+                    // socket closed under it, cancellation) is not a hang-up.
+                    let gone = (try? await channel.waitForHangUp()) ?? false
+                    guard gone, !Task.isCancelled else { return }
+                    self?.clientHungUp(id)
+                }
+            }
+        }
+    }
+
+    private func clientHungUp(_ id: UInt64) {
+        let cancel = registry.withLock { r -> (@Sendable () -> Void)? in
+            guard r.entries[id]?.watchable == true else { return nil }
+            r.entries[id]?.hungUp = true
+            return r.entries[id]?.cancelConnection
+        }
+        cancel?()
     }
 
     func remove(_ id: UInt64) {

@@ -1,3 +1,4 @@
+import BerthSync
 import BerthLogging
 import BerthTransport
 
@@ -68,6 +69,7 @@ public final class Server: Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: configuration.sweepInterval)
                     connections.sweep(headRead: configuration.headerReadTimeout, idle: configuration.idleTimeout)
+                    connections.watchRunningRequests(after: configuration.hangUpWatchDelay)
                     if drain.isOpen && connections.openCount == 0 { return }
                 }
             }
@@ -89,8 +91,34 @@ public final class Server: Sendable {
     }
 
     /// Serves one connection over any byte channel until it closes.
+    ///
+    /// The connection runs in a task of its own, awaited here with cancellation forwarded, so it
+    /// stays a child of the server in effect while the registry holds a handle to cancel it when
+    /// its client hangs up.
     public func serve(_ channel: any ByteChannel, listener: String) async {
-        await Connection(channel: channel, service: service, configuration: configuration, listener: listener,
-                         registry: connections, drain: drain).run()
+        let handle = ConnectionHandle()
+        let task = Task { [self] in
+            await Connection(channel: channel, service: service, configuration: configuration, listener: listener,
+                             registry: connections, drain: drain, cancel: { handle.cancel() }).run()
+        }
+        handle.set(task)
+        await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+    }
+}
+
+/// The connection task, for cancelling it from the registry.
+final class ConnectionHandle: Sendable {
+    private let task = Locked<Task<Void, Never>?>(nil)
+    private let cancelled = Locked(false)
+
+    func set(_ task: Task<Void, Never>) {
+        let cancelNow = cancelled.withLock { $0 }
+        self.task.withLock { $0 = task }
+        if cancelNow { task.cancel() }
+    }
+
+    func cancel() {
+        cancelled.withLock { $0 = true }
+        task.withLock { $0 }?.cancel()
     }
 }

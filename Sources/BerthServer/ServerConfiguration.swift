@@ -16,11 +16,12 @@ public struct ServerConfiguration: Sendable {
     public var headerReadTimeout: Duration = .seconds(10)
     /// How long a keep-alive connection may sit idle between requests.
     public var idleTimeout: Duration = .seconds(120)
-    /// How often deadlines are checked.
-    public var sweepInterval: Duration = .milliseconds(100)
-    /// A request with no body whose handler is still running after this long starts being watched
-    /// for the client hanging up (which then cancels it). Quick handlers never pay for the watch.
-    public var hangUpWatchDelay: Duration = .milliseconds(20)
+    /// How often deadlines are checked and long-running handlers start being watched.
+    public var sweepInterval: Duration = .milliseconds(25)
+    /// A request without a body whose handler is still running after this long is watched for its
+    /// client hanging up, which cancels it: a hang-up is noticed within about this delay plus one
+    /// sweep interval. Quicker requests never pay for a watch.
+    public var hangUpWatchDelay: Duration = .milliseconds(40)
 
     public init() {}
 }

@@ -109,6 +109,7 @@ private func publishSamples(_ bus: EventBus) async {
             try await client.send(TestClient.encode("GET", "/events?until=\(until)"))
             let head = try await client.readHead()
             #expect(head.status == 200, "headers are flushed before any event exists")
+            for _ in 0..<300 where await daemon.events.listenerCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
             await daemon.events.publish(type: "container", action: "die", actorID: "x", attributes: ["exitCode": "0"])
             let chunk = try #require(try await client.readChunk())
             let event = try #require(try JSONSerialization.jsonObject(with: Data(chunk)) as? [String: Any])
@@ -152,6 +153,15 @@ private func publishSamples(_ bus: EventBus) async {
             #expect(actions.count == 256)
             #expect(actions.first == "n44")
             #expect(actions.last == "n299")
+        }
+    }
+
+    @Test func withoutSinceOnlyNewEventsAreSent() async throws {
+        try await withService { daemon, server in
+            await daemon.events.publish(type: "container", action: "before", actorID: "x")
+            let until = EventBus.nowNanos() / 1_000_000_000 + 1
+            let (_, chunks) = try await readStream(server.connect(), "/events?until=\(until)")
+            #expect(chunks.isEmpty, "no replay without since")
         }
     }
 
