@@ -97,7 +97,7 @@ public final class Server: Sendable {
     /// its client hangs up.
     public func serve(_ channel: any ByteChannel, listener: String) async {
         let handle = ConnectionHandle()
-        let task = Task { [self] in
+        let task = Task(executorPreference: Reactor.shared) { [self] in
             await Connection(channel: channel, service: service, configuration: configuration, listener: listener,
                              registry: connections, drain: drain, cancel: { handle.cancel() }).run()
         }

@@ -11,7 +11,7 @@ import Glibc
 ///
 /// Readiness that arrives while nobody waits is remembered, so an edge between a task's
 /// `EAGAIN` and its registration is never lost (at worst a task retries once for nothing).
-public final class Reactor: Sendable {
+public final class Reactor: TaskExecutor, @unchecked Sendable {
     public enum Interest: Sendable { case read, write }
 
     /// The process-wide reactor, started on first use.
@@ -31,6 +31,12 @@ public final class Reactor: Sendable {
 
     private let epollFD: Int32
     private let wakeFD: Int32
+    /// Jobs of tasks that prefer this executor, run by the reactor thread between polls.
+    private let jobs = Locked<[UnownedJob]>([])
+    /// Whether the reactor thread is (about to be) asleep in epoll_wait.
+    private let sleeping = Atomic<Bool>(false)
+    /// The reactor thread, once started.
+    private let threadID = Atomic<UInt>(0)
     private let table = Locked<[Int32: Registration]>([:])
     private let nextWaiterID = Atomic<UInt64>(1)
 
@@ -105,14 +111,40 @@ public final class Reactor: Sendable {
         }
     }
 
+    /// Runs a job of a task that prefers this executor (connection tasks): on the reactor thread,
+    /// so waking a task after `epoll_wait` costs no thread switch.
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        jobs.withLock { $0.append(unowned) }
+        if UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))) != threadID.load(ordering: .relaxed),
+           sleeping.load(ordering: .sequentiallyConsistent) {
+            _ = berth_eventfd_signal(wakeFD)
+        }
+    }
+
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
+    }
+
     private func run() {
         let capacity = 256
         let fds = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
         let events = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
         var ready: [CheckedContinuation<Void, any Error>] = []
         ready.reserveCapacity(capacity)
+        threadID.store(UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))), ordering: .relaxed)
+        var batch: [UnownedJob] = []
         while true {
-            let n = berth_epoll_wait(epollFD, fds, events, Int32(capacity), -1)
+            batch = jobs.withLock { pending in
+                defer { pending.removeAll(keepingCapacity: true) }
+                return pending
+            }
+            for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            batch.removeAll(keepingCapacity: true)
+            sleeping.store(true, ordering: .sequentiallyConsistent)
+            let pendingJobs = jobs.withLock { !$0.isEmpty }
+            let n = berth_epoll_wait(epollFD, fds, events, Int32(capacity), pendingJobs ? 0 : -1)
+            sleeping.store(false, ordering: .releasing)
             if n < 0 {
                 if errno == EINTR { continue }
                 fatalError("epoll_wait failed: \(SocketError.text(for: errno))")
@@ -120,7 +152,7 @@ public final class Reactor: Sendable {
             table.withLock { table in
                 for i in 0..<Int(n) {
                     let fd = fds[i]
-                    if fd == wakeFD { continue }
+                    if fd == wakeFD { _ = berth_eventfd_drain(wakeFD); continue }
                     guard var registration = table[fd] else { continue }
                     let bits = events[i]
                     if bits & UInt32(BERTH_EV_READ) != 0 {

@@ -1,3 +1,4 @@
+import BerthSync
 import CBerthSys
 import Synchronization
 #if canImport(Glibc)
@@ -8,6 +9,10 @@ import Glibc
 /// suspends only on `EAGAIN`; `EINTR` is retried. No thread ever blocks in here.
 public final class Socket: ByteChannel {
     private let descriptor: Atomic<Int32>
+    /// Serialises `close` with the calls other tasks may make on a socket they do not own
+    /// (`interrupt`, `shutdownWrite`): without it, a descriptor number read just before a
+    /// concurrent close could already name another connection when the call is made.
+    private let lifecycle = Locked(())
     public let reactor: Reactor
     public let peer: String
 
@@ -149,20 +154,26 @@ public final class Socket: ByteChannel {
     }
 
     public func shutdownWrite() {
-        let fd = self.fd
-        if fd >= 0 { _ = shutdown(fd, Int32(SHUT_WR)) }
+        lifecycle.withLock { _ in
+            let fd = self.fd
+            if fd >= 0 { _ = shutdown(fd, Int32(SHUT_WR)) }
+        }
     }
 
     public func interrupt() {
-        let fd = self.fd
-        if fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+        lifecycle.withLock { _ in
+            let fd = self.fd
+            if fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+        }
     }
 
     public func close() {
-        let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)
-        guard fd >= 0 else { return }
-        reactor.deregister(fd)
-        Glibc.close(fd)
+        lifecycle.withLock { _ in
+            let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)
+            guard fd >= 0 else { return }
+            reactor.deregister(fd)
+            Glibc.close(fd)
+        }
     }
 
     private func openFD() throws -> Int32 {

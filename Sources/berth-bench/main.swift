@@ -17,6 +17,8 @@ struct Options {
     var serverPID: Int32?
     var idle: Int?
     var label = ""
+    /// Spawn this command and time it from exec to the first 200 on the socket.
+    var startup: [String] = []
 }
 
 func usage() -> Never {
@@ -30,6 +32,7 @@ func usage() -> Never {
       --idle K              idle mode: open K keep-alive connections, one request on each, and
                             report the server's RSS growth per connection (needs --pid)
       --label NAME          a name for the result line
+      --startup -- CMD ...  run CMD and report the time from its exec to the first 200 answer
     """)
     exit(2)
 }
@@ -56,6 +59,10 @@ func parseOptions() -> Options {
         case "--pid": options.serverPID = Int32(value()) ?? { usage() }()
         case "--idle": options.idle = Int(value()) ?? { usage() }()
         case "--label": options.label = value()
+        case "--startup":
+            if arguments.first == "--" { _ = arguments.popFirst() }
+            options.startup = Array(arguments)
+            arguments = []
         default: usage()
         }
     }
@@ -283,8 +290,45 @@ func runIdle(_ options: Options, count: Int) {
     for fd in open + warm { close(fd) }
 }
 
+/// Spawns the server and polls (every 0.2 ms) until `/_ping` answers 200; prints the time.
+func runStartup(_ options: Options) {
+    var pid: pid_t = 0
+    var argv: [UnsafeMutablePointer<CChar>?] = options.startup.map { strdup($0) } + [nil]
+    let start = now()
+    guard posix_spawn(&pid, options.startup[0], nil, nil, &argv, environ) == 0 else {
+        print("cannot run \(options.startup[0])")
+        exit(1)
+    }
+    let request = Array("GET \(options.path) HTTP/1.1\r\nHost: bench\r\n\r\n".utf8)
+    var answered = false
+    while now() - start < 10 && !answered {
+        let fd = connectSocket(options)
+        if fd >= 0 {
+            _ = berth_set_nonblocking(fd)
+            var flags = fcntl(fd, F_GETFL)
+            flags &= ~O_NONBLOCK
+            _ = fcntl(fd, F_SETFL, flags)
+            _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            var chunk = [UInt8](repeating: 0, count: 512)
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            answered = n > 12 && String(decoding: chunk[..<n], as: UTF8.self).hasPrefix("HTTP/1.1 200")
+            close(fd)
+        }
+        if !answered { usleep(200) }
+    }
+    let elapsed = now() - start
+    print("\(options.label.isEmpty ? "startup" : options.label): exec to first 200 in \(answered ? fixed(1, elapsed * 1000) + " ms" : "(no answer in 10 s)")")
+    kill(pid, SIGTERM)
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+}
+
 let options = parseOptions()
 signal(SIGPIPE, SIG_IGN)
+if !options.startup.isEmpty {
+    runStartup(options)
+    exit(0)
+}
 if let idle = options.idle {
     runIdle(options, count: idle)
     exit(0)

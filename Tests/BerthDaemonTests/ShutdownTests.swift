@@ -123,6 +123,14 @@ struct ProcessShutdownTests {
         }
     }
 
+    /// Waits (bounded) until a request is being handled, so shutdown finds it in flight.
+    private static func waitUntilActive(_ daemon: Daemon) async throws {
+        for _ in 0..<500 where !daemon.connections.snapshot.contains(where: { $0.state == .active }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(daemon.connections.snapshot.contains { $0.state == .active })
+    }
+
     private static func socketPath(_ daemon: Daemon) async throws -> String {
         let listeners = try await daemon.waitUntilListening()
         return try #require(listeners.compactMap { if case .unix(let p) = $0.address { p } else { nil } }.first)
@@ -136,7 +144,7 @@ struct ProcessShutdownTests {
         try await daemon.gate.wait()
         let client = try await TestClient.connect(unixPath: path)
         try await client.send(TestClient.encode("GET", "/test/slow"))
-        try await Task.sleep(for: .milliseconds(50))
+        try await Self.waitUntilActive(daemon)
         stop.open()
         let response = try await client.readResponse()
         #expect(response.status == 200)
@@ -155,7 +163,7 @@ struct ProcessShutdownTests {
         try await daemon.gate.wait()
         let client = try await TestClient.connect(unixPath: path)
         try await client.send(TestClient.encode("GET", "/test/stubborn"))
-        try await Task.sleep(for: .milliseconds(50))
+        try await Self.waitUntilActive(daemon)
         stop.open()
         // The handler would run for 30 s; the daemon stops waiting for it at the timeout.
         guard case .timedOut = await ending.value else { Issue.record("expected the timeout ending"); return }
