@@ -244,6 +244,11 @@ struct Connection {
     /// unread request bytes do not make the kernel reset the connection under the last response.
     private func lingeringClose() async {
         channel.shutdownWrite()
+        // Nothing unread: closing now cannot reset the connection under the response.
+        if !channel.hasPendingInput() {
+            channel.close()
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [channel] in
                 var sink = ByteBuffer()

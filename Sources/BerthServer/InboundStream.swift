@@ -39,6 +39,7 @@ final class InboundStream: @unchecked Sendable {
 
     /// Reads more bytes into the buffer; throws if the peer closed mid-body.
     private func fill() async throws {
+        buffer.reserveWritable(64 * 1024)  // bodies come in bigger pieces than heads
         let n = try await channel.read(into: &buffer)
         if n == 0 { throw HTTPParseError(.badRequest, "unexpected EOF in request body") }
         counter.addReceived(n)

@@ -16,11 +16,16 @@ public protocol ByteChannel: Sendable {
     func interrupt()
     /// Closes the channel. Idempotent.
     func close()
+    /// Whether input is waiting to be read right now (without waiting or consuming it). A channel
+    /// that cannot tell answers true, which only costs a lingering close.
+    func hasPendingInput() -> Bool
     /// The peer, for logs (`127.0.0.1:53122`, `unix`).
     var peer: String { get }
 }
 
 extension ByteChannel {
+    public func hasPendingInput() -> Bool { true }
+
     public func write(_ bytes: [UInt8]) async throws {
         try await write(bytes, [])
     }

@@ -35,7 +35,9 @@ public final class Socket: ByteChannel {
     public var fd: Int32 { descriptor.load(ordering: .acquiring) }
 
     public func read(into buffer: inout ByteBuffer) async throws -> Int {
-        buffer.reserveWritable(4096)
+        // At least 1 KiB free: request heads are small, and an idle connection keeps its buffer.
+        // Readers that expect more (bodies) reserve more before calling.
+        buffer.reserveWritable(1024)
         while true {
             let fd = try openFD()
             var failure: Int32 = 0
@@ -115,6 +117,13 @@ public final class Socket: ByteChannel {
             case let code: throw SocketError("read", code: code)
             }
         }
+    }
+
+    public func hasPendingInput() -> Bool {
+        var byte: UInt8 = 0
+        let fd = self.fd
+        guard fd >= 0 else { return false }
+        return recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) > 0
     }
 
     public func waitForHangUp() async throws -> Bool {
