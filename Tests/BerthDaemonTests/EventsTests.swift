@@ -102,19 +102,30 @@ private func publishSamples(_ bus: EventBus) async {
         }
     }
 
-    @Test func liveEventsFlowUntilUntilThenTheStreamEnds() async throws {
+    @Test func liveEventsArriveAsTheyArePublished() async throws {
         try await withService { daemon, server in
             let client = server.connect()
-            let until = Double(EventBus.nowNanos()) / 1e9 + 3
-            try await client.send(TestClient.encode("GET", "/events?until=\(until)"))
+            try await client.send(TestClient.encode("GET", "/events"))
             let head = try await client.readHead()
             #expect(head.status == 200, "headers are flushed before any event exists")
-            for _ in 0..<300 where await daemon.events.listenerCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            for _ in 0..<500 where await daemon.events.listenerCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
             await daemon.events.publish(type: "container", action: "die", actorID: "x", attributes: ["exitCode": "0"])
             let chunk = try #require(try await client.readChunk())
             let event = try #require(try JSONSerialization.jsonObject(with: Data(chunk)) as? [String: Any])
             #expect(event["Action"] as? String == "die")
+            #expect(((event["Actor"] as? [String: Any])?["Attributes"] as? [String: String])?["exitCode"] == "0")
+        }
+    }
+
+    @Test func aFutureUntilEndsTheStreamWhenItComes() async throws {
+        try await withService { daemon, server in
+            let client = server.connect()
+            let until = Double(EventBus.nowNanos()) / 1e9 + 0.5
+            try await client.send(TestClient.encode("GET", "/events?until=\(until)"))
+            #expect(try await client.readHead().status == 200)
             #expect(try await client.readChunk() == nil, "the terminating chunk comes when until is reached")
+            #expect(Double(EventBus.nowNanos()) / 1e9 >= until, "not before")
+            for _ in 0..<500 where await daemon.events.listenerCount > 0 { try await Task.sleep(for: .milliseconds(10)) }
             #expect(await daemon.events.listenerCount == 0)
         }
     }

@@ -83,7 +83,13 @@ struct TLSTests {
         let unix = NSTemporaryDirectory() + "berth-plain-\(UUID().uuidString.prefix(8)).sock"
         let daemon = try await ChildDaemon(arguments: ["--tls=false"], hosts: ["unix://\(unix)", "tcp://127.0.0.1:\(port)"], waitFor: unix)
         defer { Task { await daemon.stop() } }
-        #expect(try await TestClient.connect(port: port).request("GET", "/_ping").bodyText == "OK")
+        // The unix socket is bound first; wait (bounded) for the TCP listener too.
+        var tcpClient: TestClient?
+        for _ in 0..<500 where tcpClient == nil {
+            tcpClient = try? await TestClient.connect(port: port)
+            if tcpClient == nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(try await #require(tcpClient).request("GET", "/_ping").bodyText == "OK")
         let info = try #require(try await TestClient.connect(unixPath: unix).request("GET", "/info").jsonObject)
         let warnings = try #require(info["Warnings"] as? [String])
         #expect(warnings.first?.hasPrefix("WARNING: API is accessible on http://127.0.0.1:\(port) without encryption.") == true)

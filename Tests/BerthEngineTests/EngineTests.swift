@@ -91,9 +91,9 @@ import Testing
         let order = Locked<[String]>([])
         await engine.register("quick") { _ in try await Task.sleep(for: .milliseconds(30)) }
         await engine.register("stubborn") { _ in
-            // Ignores cancellation for a second, like a careless handler.
+            // Ignores cancellation for 5 s, like a careless handler.
             await withCheckedContinuation { continuation in
-                DispatchQueue.global().asyncAfter(deadline: .now() + 1) { continuation.resume() }
+                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { continuation.resume() }
             }
             order.withLock { $0.append("stubborn ended") }
         }

@@ -1,0 +1,90 @@
+import BerthTesting
+import Foundation
+import Testing
+
+/// Resource limits against a real `berthd`: descriptor exhaustion and bounded memory.
+@Suite(.enabled(if: ChildDaemon.available, "needs the berthd binary"))
+struct HardeningTests {
+    private func rss(_ pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
+        return kib * 1024
+    }
+
+    @Test func descriptorExhaustionDoesNotStopTheDaemon() async throws {
+        // 64 descriptors: a few for the daemon itself, the rest for connections.
+        let daemon = try await ChildDaemon(launcher: ["/bin/sh", "-c", "ulimit -n 64 && exec \"$0\" \"$@\""])
+        defer { Task { await daemon.stop() } }
+        let existing = try await daemon.client()
+        #expect(try await existing.request("GET", "/_ping").bodyText == "OK")
+
+        // More clients than the daemon has descriptors for: the kernel queues them; the daemon
+        // accepts what it can and backs off on EMFILE.
+        var crowd: [TestClient] = []
+        for _ in 0..<100 {
+            let client = try await daemon.client()
+            try await client.send(TestClient.encode("GET", "/_ping"))
+            crowd.append(client)
+        }
+        for _ in 0..<300 where !daemon.log.contains("too many open files") { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(daemon.log.contains("too many open files"), "the accept loop met EMFILE")
+        #expect(try await existing.request("GET", "/_ping").bodyText == "OK", "existing connections are still served")
+
+        for client in crowd { await client.close() }
+        // New clients are served again once descriptors are free (bounded wait).
+        var served = false
+        for _ in 0..<100 where !served {
+            if let client = try? await daemon.client(), (try? await client.request("GET", "/_ping"))?.bodyText == "OK" {
+                served = true
+            } else {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        #expect(served, "the listener kept working")
+        #expect(fileExists("/proc/\(daemon.pid)"), "the daemon is alive")
+    }
+
+    @Test func anUnreadHundredMegabyteBodyCostsLittleMemory() async throws {
+        let daemon = try await ChildDaemon()
+        defer { Task { await daemon.stop() } }
+        _ = try await daemon.client().request("GET", "/_ping")
+        let before = rss(daemon.pid)
+        let client = try await daemon.client()
+        try await client.send("POST /v1.41/_ping HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        let chunk = Array("100000\r\n".utf8) + [UInt8](repeating: 0x61, count: 0x100000) + Array("\r\n".utf8)
+        var sent = 0
+        for _ in 0..<100 {  // 100 MiB in 1 MiB chunks, until the daemon closes
+            do {
+                try await client.send(chunk)
+                sent += 1
+            } catch {
+                break
+            }
+        }
+        let after = rss(daemon.pid)
+        #expect(sent < 100, "the daemon closed the connection instead of reading the whole body")
+        #expect(after - before < 8 << 20, "RSS grew by \((after - before) >> 10) KiB")
+        #expect(try await daemon.client().request("GET", "/_ping").bodyText == "OK")
+    }
+
+    @Test func oversizedHeadsAreRefusedWithBoundedMemory() async throws {
+        let daemon = try await ChildDaemon()
+        defer { Task { await daemon.stop() } }
+        _ = try await daemon.client().request("GET", "/_ping")
+        let before = rss(daemon.pid)
+        let header = Array("X-Big: ".utf8) + [UInt8](repeating: 0x62, count: 1 << 20) + Array("\r\n".utf8)
+        var refused = 0
+        for _ in 0..<256 {
+            let client = try await daemon.client()
+            try await client.send("GET /_ping HTTP/1.1\r\nHost: x\r\n")
+            try? await client.send(header)
+            if let response = try? await client.readResponse(), response.status == 431 { refused += 1 }
+            await client.close()
+        }
+        let after = rss(daemon.pid)
+        #expect(refused > 200, "oversized heads get 431")
+        #expect(after - before < 64 << 20, "RSS grew by \((after - before) >> 10) KiB")
+        #expect(try await daemon.client().request("GET", "/_ping").bodyText == "OK")
+    }
+}
