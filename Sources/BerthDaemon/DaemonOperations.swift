@@ -88,16 +88,16 @@ extension Daemon {
         let stamp = SystemJobs.rfc3339Nano(nanos).prefix(19).replacingOccurrences(of: ":", with: "") + "Z"
         let path = "\(configuration.execRoot)/berthd-state-\(stamp).log"
         var text = "berthd \(BerthVersion.version) state at \(SystemJobs.rfc3339Nano(nanos))\n"
-        text += "pid \(getpid()), up \(DebugRoutes.seconds(now - started)) s, settings \(settings.current)\n\n"
+        text += "pid \(getpid()), up \((now - started).seconds) s, settings \(settings.current)\n\n"
         text += "listeners:\n"
         for listener in listeners.withLock({ $0 }) { text += "  \(listener.address) on \(listener.displayAddress)\n" }
         text += "\nconnections (\(connections.openCount) open, \(connections.acceptedCount) accepted):\n"
         for c in connections.snapshot {
-            text += "  #\(c.id) \(c.peer) via \(c.listener): \(c.state.rawValue) for \(DebugRoutes.seconds(now - c.stateSince)) s, "
-                + "open \(DebugRoutes.seconds(now - c.opened)) s, in \(c.bytesIn) B, out \(c.bytesOut) B\n"
+            text += "  #\(c.id) \(c.peer) via \(c.listener): \(c.state.rawValue) for \((now - c.stateSince).seconds) s, "
+                + "open \((now - c.opened).seconds) s, in \(c.bytesIn) B, out \(c.bytesOut) B\n"
         }
         text += "\nrunning jobs:\n"
-        for job in await engine.runningJobs { text += "  \(job.call) for \(DebugRoutes.seconds(now - job.started)) s\n" }
+        for job in await engine.runningJobs { text += "  \(job.call) for \((now - job.started).seconds) s\n" }
         text += "\nengine: \(await engine.isShuttingDown ? "shutting down" : "running"), jobs by name:\n"
         for (name, stats) in await engine.jobStats.sorted(by: { $0.key < $1.key }) {
             text += "  \(name): \(stats.count) run, \(stats.errors) failed, max \(stats.maxDuration)\n"

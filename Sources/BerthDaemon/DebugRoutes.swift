@@ -21,13 +21,13 @@ enum DebugRoutes {
         router.add(.get, "/debug/vars", versioned: false, debugOnly { _, _ in try .json(await vars(daemon)) })
         router.add(.get, "/debug/jobs", versioned: false, debugOnly { _, _ in
             let now = ContinuousClock.now
-            return try .json(await daemon.engine.runningJobs.map { JobView(call: $0.call, age_seconds: seconds(now - $0.started)) })
+            return try .json(await daemon.engine.runningJobs.map { JobView(call: $0.call, age_seconds: (now - $0.started).seconds) })
         })
         router.add(.get, "/debug/connections", versioned: false, debugOnly { _, _ in
             let now = ContinuousClock.now
             return try .json(daemon.connections.snapshot.map {
                 ConnectionView(id: $0.id, peer: $0.peer, listener: $0.listener, state: $0.state.rawValue,
-                               age_seconds: seconds(now - $0.opened), bytes_in: $0.bytesIn, bytes_out: $0.bytesOut)
+                               age_seconds: (now - $0.opened).seconds, bytes_in: $0.bytesIn, bytes_out: $0.bytesOut)
             })
         })
     }
@@ -96,17 +96,12 @@ enum DebugRoutes {
         let stats = await daemon.engine.jobStats
         let requests = daemon.metrics.snapshot.byStatusClass
         return Vars(
-            cmdline: CommandLine.arguments, uptime_seconds: seconds(ContinuousClock.now - daemon.started),
+            cmdline: CommandLine.arguments, uptime_seconds: (ContinuousClock.now - daemon.started).seconds,
             memory: .init(rss_bytes: kib("VmRSS"), peak_rss_bytes: kib("VmHWM"), virtual_bytes: kib("VmSize")),
             connections: .init(open: daemon.connections.openCount, accepted: daemon.connections.acceptedCount,
                                by_listener: daemon.connections.acceptedByListener),
             requests: requests,
-            jobs: stats.mapValues { .init(count: $0.count, errors: $0.errors, total_seconds: seconds($0.totalDuration),
-                                          max_seconds: seconds($0.maxDuration)) })
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let (s, atto) = duration.components
-        return Double(s) + Double(atto) / 1e18
+            jobs: stats.mapValues { .init(count: $0.count, errors: $0.errors, total_seconds: $0.totalDuration.seconds,
+                                          max_seconds: $0.maxDuration.seconds) })
     }
 }

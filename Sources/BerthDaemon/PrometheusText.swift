@@ -35,7 +35,7 @@ enum PrometheusText {
         }
         family("berth_job_duration_seconds_total", "counter", "Total time spent in engine jobs, by name.")
         for (name, stats) in jobs.sorted(by: { $0.key < $1.key }) {
-            out += "berth_job_duration_seconds_total{name=\(label(name))} \(number(seconds(stats.totalDuration)))\n"
+            out += "berth_job_duration_seconds_total{name=\(label(name))} \(number(stats.totalDuration.seconds))\n"
         }
         family("berth_build_info", "gauge", "Build information; always 1.")
         out += "berth_build_info{version=\(label(BerthVersion.version)),api_version=\(label(BerthVersion.apiVersion)),toolchain=\(label(BerthVersion.toolchain))} 1\n"
@@ -57,10 +57,5 @@ enum PrometheusText {
 
     static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let (s, atto) = duration.components
-        return Double(s) + Double(atto) / 1e18
     }
 }
