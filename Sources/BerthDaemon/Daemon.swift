@@ -97,9 +97,9 @@ public final class Daemon: Sendable {
         await ServeAPIJobs(service: makeService(), gate: gate, drain: draining, connections: connections,
                            serverConfiguration: serverConfiguration,
                            listenerOptions: listenerOptions, notifier: notifier, insecureTCP: configuration.insecureTCP, logger: logger,
-                           onListening: { [self] bound in
-                               listeners.withLock { $0 = bound }
-                               listening.open()
+                           onListening: { [weak self] bound in  // weak: the engine keeps this closure
+                               self?.listeners.withLock { $0 = bound }
+                               self?.listening.open()
                            }).register(on: engine)
     }
 
@@ -159,7 +159,8 @@ public final class Daemon: Sendable {
     /// The `/metrics` service: Prometheus text, no API middleware.
     func makeMetricsService() -> Service {
         var router = Router()
-        router.add(.get, "/metrics", versioned: false) { [self] _, _ in
+        router.add(.get, "/metrics", versioned: false) { [weak self] _, _ in
+            guard let self else { return Service.pageNotFound }
             let text = PrometheusText.render(metrics: metrics.snapshot, openConnections: connections.openCount,
                                              accepted: connections.acceptedByListener, jobs: await engine.jobStats)
             return Response(status: .ok, headers: ["Content-Type": PrometheusText.contentType], body: .bytes(Array(text.utf8)))

@@ -8,22 +8,23 @@ import FoundationEssentials
 /// `/debug/connections` and an index. Unversioned only, and answered only while `debug` is on
 /// (otherwise they are Docker's 404, as if absent).
 enum DebugRoutes {
+    /// The handlers hold the daemon weakly: the daemon owns the engine that owns the service.
     static func register(on router: inout Router, daemon: Daemon) {
-        func debugOnly(_ handler: @escaping Handler) -> Handler {
-            { request, context in
-                guard daemon.settings.current.debug else { return Service.pageNotFound }
-                return try await handler(request, context)
+        func debugOnly(_ handler: @escaping @Sendable (Daemon) async throws -> Response) -> Handler {
+            { [weak daemon] _, _ in
+                guard let daemon, daemon.settings.current.debug else { return Service.pageNotFound }
+                return try await handler(daemon)
             }
         }
-        router.add(.get, "/debug/pprof/", versioned: false, debugOnly { _, _ in
+        router.add(.get, "/debug/pprof/", versioned: false, debugOnly { _ in
             Response(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8"], body: .bytes(Array(index.utf8)))
         })
-        router.add(.get, "/debug/vars", versioned: false, debugOnly { _, _ in try .json(await vars(daemon)) })
-        router.add(.get, "/debug/jobs", versioned: false, debugOnly { _, _ in
+        router.add(.get, "/debug/vars", versioned: false, debugOnly { daemon in try .json(await vars(daemon)) })
+        router.add(.get, "/debug/jobs", versioned: false, debugOnly { daemon in
             let now = ContinuousClock.now
             return try .json(await daemon.engine.runningJobs.map { JobView(call: $0.call, age_seconds: (now - $0.started).seconds) })
         })
-        router.add(.get, "/debug/connections", versioned: false, debugOnly { _, _ in
+        router.add(.get, "/debug/connections", versioned: false, debugOnly { daemon in
             let now = ContinuousClock.now
             return try .json(daemon.connections.snapshot.map {
                 ConnectionView(id: $0.id, peer: $0.peer, listener: $0.listener, state: $0.state.rawValue,

@@ -104,3 +104,7 @@ final class ExitStatus: Sendable {
     func set(_ value: Int32) { status.withLock { $0 = value } }
     var value: Int32? { status.withLock { $0 } }
 }
+
+/// Whether these tests (and the berthd built with them) run under AddressSanitizer, whose runtime
+/// quarantines freed memory and needs descriptors of its own: resource bounds measure it, not berthd.
+let underAddressSanitizer: Bool = dlsym(nil, "__asan_init") != nil

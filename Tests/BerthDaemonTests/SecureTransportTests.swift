@@ -132,7 +132,12 @@ struct SystemdTests {
             var before = stat()
             #expect(lstat(path, &before) == 0)
             // The daemon starts on the first connection; the client waits in the backlog meanwhile.
-            let response = try await TestClient.connect(unixPath: path).request("GET", "/_ping")
+            var client: TestClient?
+            for _ in 0..<200 where client == nil {  // the launcher listens just after creating the file
+                client = try? await TestClient.connect(unixPath: path)
+                if client == nil { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            let response = try await #require(client).request("GET", "/_ping")
             #expect(response.bodyText == "OK", "\(host)")
             var after = stat()
             #expect(lstat(path, &after) == 0)
@@ -152,7 +157,14 @@ struct SystemdTests {
         defer { unlink(path) }
         let daemon = try await ChildDaemon(hosts: ["fd://7"], launcher: [launcher, "-l", path], waitFor: path)
         defer { Task { await daemon.stop() } }
-        _ = try? await TestClient.connect(unixPath: path).send("GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        // The launcher creates the file just before it listens: retry the connect (bounded).
+        for _ in 0..<200 {
+            if let client = try? await TestClient.connect(unixPath: path) {
+                try? await client.send("GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n")
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         let status = try await daemon.waitForExit()
         #expect(status == 1, "\(daemon.log)")
         #expect(daemon.log.contains("descriptor 7 was not passed by socket activation"))
