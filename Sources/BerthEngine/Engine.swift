@@ -94,6 +94,9 @@ public actor Engine {
         }
         for hook in hooks.reversed() { await hook() }
         hooks = []
+        // A shut-down engine runs nothing more; dropping the handlers also frees what they hold
+        // (handlers may hold services that hold the engine).
+        handlers = [:]
     }
 
     private func releaseDrainWaiters() {

@@ -49,6 +49,7 @@ struct DaemonHarness {
                 }
             } catch is CancellationError {
             }
+            await daemon.engine.shutdown(timeout: .zero)
             return result!  // the body's task is the only one that returns a value, and it has returned
         }
     }
