@@ -10,6 +10,9 @@ import Darwin
 /// mutexes, while on Linux it cannot see the futex hand-off inside `Mutex` and reports races on
 /// correctly locked code; with `Locked`, `swift test --sanitize=thread` reports only real races.
 ///
+/// Give it a real value to guard: with a zero-sized `Value` (`Locked(())`), ThreadSanitizer's
+/// Swift access checks see the value at the object's own address and report a race.
+///
 /// `@unchecked Sendable`: `value` is only ever touched inside `withLock`, under the mutex.
 public final class Locked<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>

@@ -12,7 +12,7 @@ public final class Socket: ByteChannel {
     /// Serialises `close` with the calls other tasks may make on a socket they do not own
     /// (`interrupt`, `shutdownWrite`): without it, a descriptor number read just before a
     /// concurrent close could already name another connection when the call is made.
-    private let lifecycle = Locked(())
+    private let lifecycle = Locked(false)  // true once closed (a real value: see Locked's note)
     public let reactor: Reactor
     public let peer: String
 
@@ -163,23 +163,24 @@ public final class Socket: ByteChannel {
     }
 
     public func shutdownWrite() {
-        lifecycle.withLock { _ in
+        lifecycle.withLock { closed in
             let fd = self.fd
-            if fd >= 0 { _ = shutdown(fd, Int32(SHUT_WR)) }
+            if !closed, fd >= 0 { _ = shutdown(fd, Int32(SHUT_WR)) }
         }
     }
 
     public func interrupt() {
-        lifecycle.withLock { _ in
+        lifecycle.withLock { closed in
             let fd = self.fd
-            if fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+            if !closed, fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) }
         }
     }
 
     public func close() {
-        lifecycle.withLock { _ in
+        lifecycle.withLock { closed in
             let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)
             guard fd >= 0 else { return }
+            closed = true
             reactor.deregister(fd)
             Glibc.close(fd)
         }

@@ -108,3 +108,6 @@ final class ExitStatus: Sendable {
 /// Whether these tests (and the berthd built with them) run under AddressSanitizer, whose runtime
 /// quarantines freed memory and needs descriptors of its own: resource bounds measure it, not berthd.
 let underAddressSanitizer: Bool = dlsym(nil, "__asan_init") != nil
+
+/// Whether these tests run under ThreadSanitizer, whose runtime also needs descriptors of its own.
+let underThreadSanitizer: Bool = dlsym(nil, "__tsan_init") != nil

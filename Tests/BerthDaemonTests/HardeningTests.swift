@@ -12,7 +12,7 @@ struct HardeningTests {
         return kib * 1024
     }
 
-    @Test(.disabled(if: underAddressSanitizer, "AddressSanitizer's runtime needs descriptors of its own"))
+    @Test(.disabled(if: underAddressSanitizer || underThreadSanitizer, "a sanitizer's runtime needs descriptors of its own"))
     func descriptorExhaustionDoesNotStopTheDaemon() async throws {
         // 64 descriptors: a few for the daemon itself, the rest for connections.
         let daemon = try await ChildDaemon(launcher: ["/bin/sh", "-c", "ulimit -n 64 && exec \"$0\" \"$@\""])
