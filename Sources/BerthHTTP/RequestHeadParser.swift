@@ -39,6 +39,10 @@ public struct RequestHeadParser: Sendable {
     private var targetRange = 0..<0
     private var version: HTTPVersion = .http1_1
     private var fields: [RequestHeaders.Field] = []
+    /// The bytes of the last complete head. Reused: cleared when the next request starts, by which
+    /// time the previous `RequestHead` is normally gone, so neither array is copied or reallocated.
+    private var headBytes: [UInt8] = []
+    private var needsClear = false
     private var hostCount = 0
     private var contentLength: Int?
     private var transferEncodingCount = 0
@@ -60,6 +64,10 @@ public struct RequestHeadParser: Sendable {
     public mutating func parse(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError) -> Result {
         let count = buffer.count
         guard count > scanned, let base = buffer.baseAddress else { return .needMore }
+        if needsClear {
+            fields.removeAll(keepingCapacity: true)
+            needsClear = false
+        }
         var i = scanned
         while i < count {
             if !requestLineParsed && i == lineStart {
@@ -110,7 +118,7 @@ public struct RequestHeadParser: Sendable {
     /// Forgets any partial request.
     public mutating func reset() {
         scanned = 0; lineStart = 0; headStart = 0; requestLineParsed = false; headerBlockStart = 0
-        fields.removeAll(keepingCapacity: true)
+        needsClear = true
         hostCount = 0; contentLength = nil; transferEncodingCount = 0; transferEncodingUnsupported = false
         connectionClose = false; connectionKeepAlive = false; connectionUpgrade = false; hasUpgrade = false
         expectsContinue = false; unknownExpectation = false
@@ -218,7 +226,7 @@ public struct RequestHeadParser: Sendable {
 
     private static func isHostByte(_ b: UInt8) -> Bool { hostByteTable[Int(b)] }
 
-    private func finish(_ buffer: UnsafeRawBufferPointer, end: Int) throws(HTTPParseError) -> RequestHead {
+    private mutating func finish(_ buffer: UnsafeRawBufferPointer, end: Int) throws(HTTPParseError) -> RequestHead {
         if version == .http1_1 {
             if hostCount == 0 { throw .bad("missing required Host header") }
             if hostCount > 1 { throw .bad("too many Host headers") }
@@ -234,10 +242,11 @@ public struct RequestHeadParser: Sendable {
             framing = .length(length)
         }
         if unknownExpectation { throw HTTPParseError(.expectationFailed, "unsupported Expect header") }
-        let bytes = Array(UnsafeRawBufferPointer(rebasing: buffer[headStart..<end]))
-        let target = String(decoding: bytes[targetRange], as: UTF8.self)
+        headBytes.removeAll(keepingCapacity: true)
+        headBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[headStart..<end]))
+        let target = String(decoding: headBytes[targetRange], as: UTF8.self)
         return RequestHead(method: method, target: target, version: version,
-                           headers: RequestHeaders(bytes: bytes, fields: fields), framing: framing,
+                           headers: RequestHeaders(bytes: headBytes, fields: fields), framing: framing,
                            expectsContinue: expectsContinue && framing != .none,
                            connectionClose: connectionClose, connectionKeepAlive: connectionKeepAlive,
                            wantsUpgrade: connectionUpgrade && hasUpgrade)

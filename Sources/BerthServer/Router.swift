@@ -54,18 +54,18 @@ public struct Router: Sendable {
     }
 
     /// Finds the route for a decoded path, or nil (Docker answers 404 for an unknown path and for a
-    /// known path with the wrong method alike).
+    /// known path with the wrong method alike). Walks the path in place: no segment array is built.
     public func match(_ method: HTTPMethod, path: String) -> Match? {
-        let segments = path.utf8.first == 47 ? path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) : []
-        if segments.count > 1, let version = Self.versionPrefix(segments[0]) {
+        guard path.utf8.first == 47 else { return nil }
+        let rest = path.dropFirst()
+        if let slash = rest.firstIndex(of: "/"), let version = Self.versionPrefix(rest[..<slash]) {
             var parameters = PathParameters()
-            if let route = Self.find(method, segments[1...], in: versionedRoot, &parameters) {
+            if let route = Self.find(method, rest[rest.index(after: slash)...], in: versionedRoot, &parameters) {
                 return Match(route: route, parameters: parameters, version: version)
             }
         }
-        guard path.utf8.first == 47 else { return nil }
         var parameters = PathParameters()
-        guard let route = Self.find(method, segments[...], in: unversioned, &parameters) else { return nil }
+        guard let route = Self.find(method, rest, in: unversioned, &parameters) else { return nil }
         return Match(route: route, parameters: parameters, version: nil)
     }
 
@@ -104,9 +104,11 @@ public struct Router: Sendable {
         }
     }
 
-    private static func find(_ method: HTTPMethod, _ segments: ArraySlice<Substring>, in node: Node,
+    /// Matches the segments of `remaining` (nil: none left) against `node`'s children: a literal
+    /// first, then a one-segment variable, then a greedy variable (longest first).
+    private static func find(_ method: HTTPMethod, _ remaining: Substring?, in node: Node,
                              _ parameters: inout PathParameters) -> Route? {
-        guard let first = segments.first else {
+        guard let remaining else {
             if let route = node.routes[method] { return route }
             // A greedy variable may also match nothing at the end.
             if let restNode = node.rest.first, let route = restNode.routes[method] {
@@ -115,26 +117,36 @@ public struct Router: Sendable {
             }
             return nil
         }
-        let remaining = segments.dropFirst()
-        if let child = node.literals[String(first)], let route = find(method, remaining, in: child, &parameters) {
+        let slash = remaining.firstIndex(of: "/")
+        let first = slash.map { remaining[..<$0] } ?? remaining
+        let next: Substring? = slash.map { remaining[remaining.index(after: $0)...] }
+        if let child = node.literals[String(first)], let route = find(method, next, in: child, &parameters) {
             return route
         }
         if let child = node.variable.first, !first.isEmpty {
             let mark = parameters.pairs.count
             parameters.append(node.variableName, String(first))
-            if let route = find(method, remaining, in: child, &parameters) { return route }
+            if let route = find(method, next, in: child, &parameters) { return route }
             parameters = PathParameters(Array(parameters.pairs.prefix(mark)))
         }
         if let child = node.rest.first {
-            // Greedy: take as many segments as possible, then fewer.
-            var take = segments.count
-            while take >= 0 {
+            // Greedy: take every segment, then one fewer at a time, down to none.
+            var cut: Substring.Index? = nil  // nil: take all of `remaining`
+            while true {
+                let taken = cut.map { remaining[..<$0] } ?? remaining
+                let left: Substring? = cut.map { remaining[remaining.index(after: $0)...] }
                 let mark = parameters.pairs.count
-                parameters.append(node.restName, segments.prefix(take).joined(separator: "/"))
-                if let route = find(method, segments.dropFirst(take), in: child, &parameters) { return route }
+                parameters.append(node.restName, String(taken))
+                if let route = find(method, left, in: child, &parameters) { return route }
                 parameters = PathParameters(Array(parameters.pairs.prefix(mark)))
-                take -= 1
+                guard let previous = remaining[..<(cut ?? remaining.endIndex)].lastIndex(of: "/") else { break }
+                cut = previous
             }
+            // None taken: the variable is empty and every segment is left.
+            let mark = parameters.pairs.count
+            parameters.append(node.restName, "")
+            if let route = find(method, remaining, in: child, &parameters) { return route }
+            parameters = PathParameters(Array(parameters.pairs.prefix(mark)))
         }
         return nil
     }
