@@ -5,13 +5,21 @@ import BerthServer
 /// The system endpoints (spec §3): `/_ping` answered directly (it is the hot path), `/version`,
 /// `/info` and `/events` translated into engine jobs, and the catch-all `OPTIONS`.
 enum SystemRoutes {
+    /// The handlers hold the engine weakly: the engine keeps the `serveapi` job, which keeps this
+    /// service.
     static func register(on router: inout Router, engine: Engine) {
+        func withEngine(_ handler: @escaping @Sendable (Engine, Request) async throws -> Response) -> Handler {
+            { [weak engine] request, _ in
+                guard let engine else { throw EngineError.shuttingDown }
+                return try await handler(engine, request)
+            }
+        }
         router.add(.get, "/_ping") { _, _ in ping }
         router.add(.head, "/_ping") { _, _ in pingHead }
         router.add(.options, "/{anyroute:.*}") { _, _ in Response(status: .ok) }
-        router.add(.get, "/version") { _, _ in .json(try await engine.job("version").output()) }
-        router.add(.get, "/info") { _, _ in .json(try await engine.job("info").output()) }
-        router.add(.get, "/events") { request, _ in
+        router.add(.get, "/version", withEngine { engine, _ in .json(try await engine.job("version").output()) })
+        router.add(.get, "/info", withEngine { engine, _ in .json(try await engine.job("info").output()) })
+        router.add(.get, "/events", withEngine { engine, request in
             let job = engine.job("events", env: try eventsEnvironment(request.query))
             return .stream { writer in
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -20,7 +28,7 @@ enum SystemRoutes {
                     try await group.waitForAll()
                 }
             }
-        }
+        })
     }
 
     /// Validates `since`, `until` and `filters` before the stream starts, so bad values get a 400.

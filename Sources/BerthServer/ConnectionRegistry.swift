@@ -125,12 +125,14 @@ public final class ConnectionRegistry: Sendable {
             for (id, entry) in r.entries
             where entry.state == .active && entry.watchable && entry.watcher == nil && now - entry.since > after {
                 let channel = entry.channel
-                r.entries[id]?.watcher = Task { [weak self] in
+                // The task holds the registry only until it ends: cancelled when the request
+                // ends, or done on a verdict.
+                r.entries[id]?.watcher = Task { [self] in
                     // A reset or end of stream is a verdict; an error of the wait itself (the
                     // socket closed under it, cancellation) is not a hang-up.
                     let gone = (try? await channel.waitForHangUp()) ?? false
                     guard gone, !Task.isCancelled else { return }
-                    self?.clientHungUp(id)
+                    clientHungUp(id)
                 }
             }
         }

@@ -185,7 +185,7 @@ struct OperatorSignalTests {
         }
         let name = try #require(dumps.first)
         #expect(name.hasSuffix("Z.log"))
-        let text = try String(contentsOfFile: execRoot + "/" + name, encoding: .utf8)
+        let text = try #require(readTextFile(execRoot + "/" + name))
         #expect(text.contains("listeners:"))
         #expect(text.contains(daemon.socketPath))
         #expect(text.contains("connections (1 open"))

@@ -120,6 +120,9 @@ struct TLSTests {
     }
 }
 
+/// systemd-socket-activate passes no environment unless told: pass the sanitizer option on.
+private let activationEnvironment = underAddressSanitizer ? ["-E", "ASAN_OPTIONS=detect_leaks=0"] : []
+
 /// systemd socket activation and notification, and unix socket ownership.
 @Suite(.enabled(if: ChildDaemon.available, "needs the berthd binary"))
 struct SystemdTests {
@@ -128,7 +131,7 @@ struct SystemdTests {
         let launcher = try #require(ProcessRunner.find("systemd-socket-activate"))
         for host in ["fd://", "fd://3"] {
             let path = NSTemporaryDirectory() + "berth-act-\(UUID().uuidString.prefix(8)).sock"
-            let daemon = try await ChildDaemon(hosts: [host], launcher: [launcher, "-l", path], waitFor: path)
+            let daemon = try await ChildDaemon(hosts: [host], launcher: [launcher, "-l", path] + activationEnvironment, waitFor: path)
             var before = stat()
             #expect(lstat(path, &before) == 0)
             // The daemon starts on the first connection; the client waits in the backlog meanwhile.
@@ -155,7 +158,7 @@ struct SystemdTests {
         let launcher = try #require(ProcessRunner.find("systemd-socket-activate"))
         let path = NSTemporaryDirectory() + "berth-act-\(UUID().uuidString.prefix(8)).sock"
         defer { unlink(path) }
-        let daemon = try await ChildDaemon(hosts: ["fd://7"], launcher: [launcher, "-l", path], waitFor: path)
+        let daemon = try await ChildDaemon(hosts: ["fd://7"], launcher: [launcher, "-l", path] + activationEnvironment, waitFor: path)
         defer { Task { await daemon.stop() } }
         // The launcher creates the file just before it listens: retry the connect (bounded).
         for _ in 0..<200 {
