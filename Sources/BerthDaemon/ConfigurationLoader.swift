@@ -124,25 +124,12 @@ public enum ConfigurationLoader {
 
     /// The file's bytes; nil when a default file is absent.
     private static func readFile(_ path: String, explicit: Bool) throws(ConfigurationError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let code = errno
-            if code == ENOENT && !explicit { return nil }
-            throw ConfigurationError("unable to configure the Docker daemon with file \(path): open \(path): \(SocketError.text(for: code))")
+        do {
+            return try LocalFile.read(path)
+        } catch {
+            if error.operation == "open" && error.code == ENOENT && !explicit { return nil }
+            throw ConfigurationError("unable to configure the Docker daemon with file \(path): \(error.operation) \(path): \(SocketError.text(for: error.code))")
         }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 {
-                throw ConfigurationError("unable to configure the Docker daemon with file \(path): read \(path): \(SocketError.text(for: errno))")
-            }
-            if n == 0 { break }
-            bytes += chunk[..<n]
-        }
-        return bytes
     }
 
     /// Checks a `daemon.json` against the flags and returns its values by key.

@@ -85,7 +85,7 @@ extension Daemon {
     public func dumpState() async throws -> String {
         let now = ContinuousClock.now
         let nanos = EventBus.nowNanos()
-        let stamp = SystemJobs.rfc3339Nano(nanos).prefix(19).replacingOccurrences(of: ":", with: "") + "Z"
+        let stamp = String(SystemJobs.rfc3339Nano(nanos).prefix(19).filter { $0 != ":" }) + "Z"
         let path = "\(configuration.execRoot)/berthd-state-\(stamp).log"
         var text = "berthd \(BerthVersion.version) state at \(SystemJobs.rfc3339Nano(nanos))\n"
         text += "pid \(getpid()), up \((now - started).seconds) s, settings \(settings.current)\n\n"
@@ -105,24 +105,13 @@ extension Daemon {
         text += "\nevents: \(await events.listenerCount) listeners\n"
         let bytes = Array(text.utf8)
         try await BlockingWork.run {
-            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw ConfigurationError("cannot write \(path): \(SocketError.text(for: errno))") }
-            defer { close(fd) }
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw ConfigurationError("cannot write \(path): \(SocketError.text(for: errno))") }
-                offset += n
+            do {
+                try LocalFile.write(path, bytes, mode: 0o600)
+            } catch let failure as LocalFile.Failure {
+                throw ConfigurationError("cannot write \(path): \(SocketError.text(for: failure.code))")
             }
         }
         logger.info("daemon state written to \(path)")
         return path
-    }
-}
-
-extension Substring {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        String(self).split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

@@ -5,17 +5,17 @@ import Glibc
 /// The daemon's pidfile: written at start, refused if it names a live process, removed at exit.
 enum PidFile {
     static func create(at path: String) throws(ConfigurationError) {
-        if let text = SystemFacts.readText(path),
+        if let text = LocalFile.readText(path),
            let pid = Int32(text.split(whereSeparator: { $0 == "\n" || $0 == " " }).first ?? ""), pid > 0, pid != getpid(),
            kill(pid, 0) == 0 || errno == EPERM {
             throw ConfigurationError("pid file found, ensure berthd is not running or delete \(path)")
         }
         try Directories.create(parentOf: path)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ConfigurationError("cannot write pid file \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let text = Array("\(getpid())".utf8)
-        _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        do {
+            try LocalFile.write(path, Array("\(getpid())".utf8), mode: 0o644)
+        } catch {
+            throw ConfigurationError("cannot write pid file \(path): \(error.reason)")
+        }
     }
 
     static func remove(at path: String) {
@@ -45,17 +45,17 @@ enum Directories {
 enum EngineID {
     static func loadOrCreate(dataRoot: String) throws(ConfigurationError) -> String {
         let path = dataRoot + "/engine-id"
-        if let existing = SystemFacts.readText(path)?.split(separator: "\n").first, existing.count == 59 {
+        if let existing = LocalFile.readText(path)?.split(separator: "\n").first, existing.count == 59 {
             return String(existing)
         }
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
         var generator = SystemRandomNumberGenerator()
         let id = (0..<12).map { _ in String((0..<4).map { _ in alphabet[Int(generator.next() % 32)] }) }.joined(separator: ":")
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ConfigurationError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let bytes = Array((id + "\n").utf8)
-        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        do {
+            try LocalFile.write(path, Array((id + "\n").utf8), mode: 0o600)
+        } catch {
+            throw ConfigurationError("cannot write \(path): \(error.reason)")
+        }
         return id
     }
 }

@@ -29,21 +29,21 @@ public struct SystemFacts: Sendable {
         var host = [CChar](repeating: 0, count: 256)
         if gethostname(&host, host.count - 1) == 0 { facts.hostname = String(cString: host) }
         facts.cpus = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        if let meminfo = readText("/proc/meminfo"),
+        if let meminfo = LocalFile.readText("/proc/meminfo"),
            let line = meminfo.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }),
            let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) {
             facts.memoryTotal = kib * 1024
         }
-        if let release = readText("/etc/os-release") {
+        if let release = LocalFile.readText("/etc/os-release") {
             let fields = parseOSRelease(release)
             facts.operatingSystem = fields["PRETTY_NAME"] ?? fields["NAME"] ?? "Linux"
             facts.osVersion = fields["VERSION_ID"] ?? ""
         }
-        if let controllers = readText("/sys/fs/cgroup/cgroup.controllers") {
+        if let controllers = LocalFile.readText("/sys/fs/cgroup/cgroup.controllers") {
             facts.cgroupVersion = "2"
             facts.cgroupControllers = Set(controllers.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
         }
-        facts.ipv4Forwarding = readText("/proc/sys/net/ipv4/ip_forward")?.hasPrefix("1") ?? false
+        facts.ipv4Forwarding = LocalFile.readText("/proc/sys/net/ipv4/ip_forward")?.hasPrefix("1") ?? false
         return facts
     }
 
@@ -58,21 +58,6 @@ public struct SystemFacts: Sendable {
         return fields
     }
 
-    /// A small text file, read whole; nil if it cannot be read.
-    static func readText(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes += chunk[..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
 }
 
 /// Facts about this process that change while it runs (open descriptors, threads).
@@ -88,12 +73,8 @@ enum ProcessFacts {
 
     /// The number of threads, from `/proc/self/status`.
     static func threads() -> Int {
-        guard let status = SystemFacts.readText("/proc/self/status"),
+        guard let status = LocalFile.readText("/proc/self/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Threads:") }) else { return 0 }
-        return Int(line.dropFirst("Threads:".count).trimmingPrefix(while: { $0 == " " || $0 == "\t" })) ?? 0
+        return Int(line.dropFirst("Threads:".count).drop(while: { $0 == " " || $0 == "\t" })) ?? 0
     }
-}
-
-extension Substring {
-    func trimmingPrefix(while predicate: (Character) -> Bool) -> Substring { drop(while: predicate) }
 }

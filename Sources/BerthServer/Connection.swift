@@ -240,28 +240,8 @@ struct Connection {
         await lingeringClose()
     }
 
-    /// Closes our side, then reads and drops input for a short while before closing, so that
-    /// unread request bytes do not make the kernel reset the connection under the last response.
+    /// Closes our side, lingering while unread input remains (see `ByteChannel.lingeringClose`).
     private func lingeringClose() async {
-        channel.shutdownWrite()
-        // Nothing unread: closing now cannot reset the connection under the response.
-        if !channel.hasPendingInput() {
-            channel.close()
-            return
-        }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [channel] in
-                var sink = ByteBuffer()
-                var total = 0
-                while total < 1 << 20, let n = try? await channel.read(into: &sink), n > 0 {
-                    total += n
-                    sink.consume(sink.readableCount)
-                }
-            }
-            group.addTask { [configuration] in try? await Task.sleep(for: configuration.lingerDuration) }
-            await group.next()
-            group.cancelAll()
-        }
-        channel.close()
+        await channel.lingeringClose(for: configuration.lingerDuration)
     }
 }

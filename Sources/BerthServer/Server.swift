@@ -108,17 +108,21 @@ public final class Server: Sendable {
 
 /// The connection task, for cancelling it from the registry.
 final class ConnectionHandle: Sendable {
-    private let task = Locked<Task<Void, Never>?>(nil)
-    private let cancelled = Locked(false)
+    /// The task once known, and whether cancellation was asked for before it was.
+    private let state = Locked<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
 
     func set(_ task: Task<Void, Never>) {
-        let cancelNow = cancelled.withLock { $0 }
-        self.task.withLock { $0 = task }
+        let cancelNow = state.withLock { state -> Bool in
+            state.task = task
+            return state.cancelled
+        }
         if cancelNow { task.cancel() }
     }
 
     func cancel() {
-        cancelled.withLock { $0 = true }
-        task.withLock { $0 }?.cancel()
+        state.withLock { state -> Task<Void, Never>? in
+            state.cancelled = true
+            return state.task
+        }?.cancel()
     }
 }

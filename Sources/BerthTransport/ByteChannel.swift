@@ -26,6 +26,31 @@ public protocol ByteChannel: Sendable {
 extension ByteChannel {
     public func hasPendingInput() -> Bool { true }
 
+    /// Closes the write side, then, if input is waiting, reads and drops it until the peer closes
+    /// or `duration` passes (at most 1 MiB), and closes. Unread input would make the kernel reset
+    /// the connection under the last bytes written; with none pending it closes at once.
+    public func lingeringClose(for duration: Duration) async {
+        shutdownWrite()
+        guard hasPendingInput() else {
+            close()
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var sink = ByteBuffer()
+                var total = 0
+                while total < 1 << 20, let n = try? await read(into: &sink), n > 0 {
+                    total += n
+                    sink.consume(sink.readableCount)
+                }
+            }
+            group.addTask { try? await Task.sleep(for: duration) }
+            await group.next()
+            group.cancelAll()
+        }
+        close()
+    }
+
     public func write(_ bytes: [UInt8]) async throws {
         try await write(bytes, [])
     }

@@ -141,27 +141,6 @@ public final class Socket: ByteChannel {
         }
     }
 
-    /// Closes the write side, then reads and drops input until the peer closes or `duration`
-    /// passes, and closes: unread input would make the kernel reset the connection under the last
-    /// bytes written.
-    public func lingeringClose(for duration: Duration) async {
-        shutdownWrite()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [self] in
-                var sink = ByteBuffer()
-                var total = 0
-                while total < 1 << 20, let n = try? await read(into: &sink), n > 0 {
-                    total += n
-                    sink.consume(sink.readableCount)
-                }
-            }
-            group.addTask { try? await Task.sleep(for: duration) }
-            await group.next()
-            group.cancelAll()
-        }
-        close()
-    }
-
     public func shutdownWrite() {
         lifecycle.withLock { closed in
             let fd = self.fd

@@ -1,3 +1,4 @@
+@testable import BerthDaemon
 import BerthSync
 import BerthTesting
 import Foundation
@@ -82,7 +83,7 @@ final class ChildDaemon: Sendable {
         return nil
     }
 
-    var log: String { readTextFile(logPath) ?? "" }
+    var log: String { LocalFile.readText(logPath) ?? "" }
 
     /// Open file descriptors of the child.
     var openDescriptors: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }

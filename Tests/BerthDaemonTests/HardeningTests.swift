@@ -1,3 +1,4 @@
+@testable import BerthDaemon
 import BerthTesting
 import Foundation
 import Testing
@@ -6,7 +7,7 @@ import Testing
 @Suite(.enabled(if: ChildDaemon.available, "needs the berthd binary"))
 struct HardeningTests {
     private func rss(_ pid: Int32) -> Int {
-        guard let status = readTextFile("/proc/\(pid)/status"),
+        guard let status = LocalFile.readText("/proc/\(pid)/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
         return kib * 1024

@@ -185,7 +185,7 @@ struct OperatorSignalTests {
         }
         let name = try #require(dumps.first)
         #expect(name.hasSuffix("Z.log"))
-        let text = try #require(readTextFile(execRoot + "/" + name))
+        let text = try #require(LocalFile.readText(execRoot + "/" + name))
         #expect(text.contains("listeners:"))
         #expect(text.contains(daemon.socketPath))
         #expect(text.contains("connections (1 open"))

@@ -1,3 +1,4 @@
+@testable import BerthDaemon
 import Foundation
 
 /// Runs a program to completion without blocking a thread of the cooperative pool: output goes to
@@ -33,7 +34,7 @@ enum ProcessRunner {
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do { try process.run() } catch { continuation.resume(throwing: error) }
         }
-        return Outcome(status: status, stdout: readTextFile(outPath) ?? "", stderr: readTextFile(errPath) ?? "")
+        return Outcome(status: status, stdout: LocalFile.readText(outPath) ?? "", stderr: LocalFile.readText(errPath) ?? "")
     }
 
     /// The full path of a program on PATH, or nil.
@@ -56,21 +57,4 @@ enum ProcessRunner {
         process.waitUntilExit()  // once, while tests are being listed, before any daemon runs
         return process.terminationStatus == 0
     }()
-}
-
-/// A file's text, read with plain read(2). (FoundationEssentials' `String(contentsOfFile:)` leaks
-/// its read buffer under LeakSanitizer, which would fail the AddressSanitizer pass.)
-func readTextFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        bytes += chunk[..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }

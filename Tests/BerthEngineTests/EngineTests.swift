@@ -101,7 +101,8 @@ import Testing
         await engine.onShutdown { order.withLock { $0.append("hook 2") } }
         let quick = Task { try await engine.job("quick").run() }
         let stubborn = Task { try await engine.job("stubborn").run() }
-        try await Task.sleep(for: .milliseconds(10))
+        // Both jobs must be running before shutdown begins (bounded wait).
+        for _ in 0..<500 where await engine.runningJobs.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
         await engine.shutdown(timeout: .milliseconds(200))
         try await quick.value  // finished within the timeout
         #expect(order.withLock { $0 } == ["hook 2", "hook 1"],
