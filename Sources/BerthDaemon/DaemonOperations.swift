@@ -93,7 +93,7 @@ extension Daemon {
         for listener in listeners.withLock({ $0 }) { text += "  \(listener.address) on \(listener.displayAddress)\n" }
         text += "\nconnections (\(connections.openCount) open, \(connections.acceptedCount) accepted):\n"
         for c in connections.snapshot {
-            text += "  #\(c.id) \(c.peer) via \(c.listener): \(c.state.rawValue) for \((now - c.stateSince).seconds) s, "
+            text += "  #\(c.id) \(c.peer) via \(c.listener): \(c.state) for \((now - c.stateSince).seconds) s, "
                 + "open \((now - c.opened).seconds) s, in \(c.bytesIn) B, out \(c.bytesOut) B\n"
         }
         text += "\nrunning jobs:\n"

@@ -27,7 +27,7 @@ enum DebugRoutes {
         router.add(.get, "/debug/connections", versioned: false, debugOnly { daemon in
             let now = ContinuousClock.now
             return try .json(daemon.connections.snapshot.map {
-                ConnectionView(id: $0.id, peer: $0.peer, listener: $0.listener, state: $0.state.rawValue,
+                ConnectionView(id: $0.id, peer: $0.peer, listener: $0.listener, state: $0.state.description,
                                age_seconds: (now - $0.opened).seconds, bytes_in: $0.bytesIn, bytes_out: $0.bytesOut)
             })
         })

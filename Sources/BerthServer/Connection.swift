@@ -16,16 +16,13 @@ struct Connection {
     let listener: String
     let registry: ConnectionRegistry
     let drain: ActivationGate
-    /// Cancels this connection's task (and so its request and job): used when the client hangs up.
-    let cancel: @Sendable () -> Void
-
     func run() async {
         let counter = ByteCounter()
-        guard let id = registry.register(channel, counter: counter, listener: listener, cancel: cancel) else {
+        guard let record = registry.register(channel, counter: counter, listener: listener) else {
             channel.close()
             return
         }
-        defer { registry.remove(id) }
+        defer { registry.remove(record) }
         let inbound = InboundStream(channel: channel, counter: counter)
         var parser = RequestHeadParser(limits: configuration.limits)
         var out: [UInt8] = []
@@ -33,7 +30,7 @@ struct Connection {
         while !Task.isCancelled {
             let head: RequestHead
             do {
-                guard let next = try await readHead(inbound, &parser, id) else { break }
+                guard let next = try await readHead(inbound, &parser, record) else { break }
                 head = next
             } catch let error as HTTPParseError {
                 await refuse(error, &out)
@@ -43,7 +40,7 @@ struct Connection {
             }
             inbound.beginBody(head.framing, expectsContinue: head.expectsContinue)
             let body = head.framing == .none ? RequestBody.empty : RequestBody(inbound: inbound)
-            guard let response = await respond(head, body, id: id) else {
+            guard let response = await respond(head, body, record) else {
                 configuration.logger.debug("client \(channel.peer) left during \(head.method) \(head.target)")
                 break
             }
@@ -60,7 +57,7 @@ struct Connection {
                 }
             }
             do {
-                keepAlive = try await write(response, for: head, keepAlive: keepAlive, inbound: inbound, id: id, counter: counter, &out)
+                keepAlive = try await write(response, for: head, keepAlive: keepAlive, inbound: inbound, record: record, &out)
             } catch {
                 break
             }
@@ -75,46 +72,47 @@ struct Connection {
 
     /// Reads until a whole head is buffered. Nil when the client closed the connection first, or
     /// when the registry ended the wait (shutdown, deadline).
-    private func readHead(_ inbound: InboundStream, _ parser: inout RequestHeadParser, _ id: UInt64) async throws -> RequestHead? {
-        var started = !inbound.buffer.isEmpty
-        guard registry.transition(id, to: started ? .readingHead : .idle) else { return nil }
+    private func readHead(_ inbound: InboundStream, _ parser: inout RequestHeadParser, _ record: ConnectionRecord) async throws -> RequestHead? {
+        // Reading-head is entered only when a head takes more than one read; the usual head that
+        // arrives whole goes from idle to active.
+        var state: ConnectionRegistry.State = inbound.buffer.isEmpty ? .idle : .readingHead
+        guard registry.transition(record, to: state) else { return nil }
         while true {
             let result = try inbound.buffer.withUnsafeReadableBytes { try parser.parse($0) }
             switch result {
             case .complete(let head, let consumed):
                 inbound.buffer.consume(consumed)
-                guard registry.transition(id, to: .active) else { return nil }
+                // Only a request without a body (and not an upgrade, whose client half-closes at
+                // once) can be watched for its client hanging up.
+                guard registry.transition(record, to: .active, watchable: head.framing == .none && !head.wantsUpgrade) else {
+                    return nil
+                }
                 return head
             case .needMore:
+                if state == .idle && !inbound.buffer.isEmpty {
+                    state = .readingHead
+                    guard registry.transition(record, to: state) else { return nil }
+                }
                 let n = try await channel.read(into: &inbound.buffer)
                 if n == 0 { return nil }
                 inbound.counter.addReceived(n)
-                if !started {
-                    started = true
-                    guard registry.transition(id, to: .readingHead) else { return nil }
-                }
             }
         }
     }
 
-    /// Runs the service in a child task of the connection, so cancelling the connection cancels
-    /// the request and its job. While a request without a body (and not an upgrade, whose client
-    /// half-closes at once) is handled, the registry's sweeper may watch it: if the client hangs
-    /// up, the connection is cancelled, and nil is returned. Quick handlers never pay for a watch.
-    private func respond(_ head: RequestHead, _ body: RequestBody, id: UInt64) async -> Response? {
-        registry.beginRequest(id, watchable: head.framing == .none && !head.wantsUpgrade)
-        let response = await withTaskGroup(of: Response.self) { group in
-            group.addTask { [service, channel, listener] in
-                await service.respond(to: head, body: body, peer: channel.peer, listener: listener)
-            }
-            return await group.next()!  // exactly one child task was added
-        }
-        return registry.endRequest(id) ? nil : response
+    /// Runs the service in the connection's task, so cancelling the connection cancels the
+    /// request and its job. While a watchable request is handled, the registry's sweeper may
+    /// watch it: if the client hangs up, the connection is cancelled, and nil is returned. Quick
+    /// handlers never pay for a watch.
+    private func respond(_ head: RequestHead, _ body: RequestBody, _ record: ConnectionRecord) async -> Response? {
+        let response = await service.respond(to: head, body: body, peer: channel.peer, listener: listener)
+        return registry.endRequest(record) ? nil : response
     }
 
     /// Writes a response. Returns whether the connection may carry another request.
-    private func write(_ response: Response, for head: RequestHead, keepAlive: Bool, inbound: InboundStream, id: UInt64,
-                       counter: ByteCounter, _ out: inout [UInt8]) async throws -> Bool {
+    private func write(_ response: Response, for head: RequestHead, keepAlive: Bool, inbound: InboundStream,
+                       record: ConnectionRecord, _ out: inout [UInt8]) async throws -> Bool {
+        let counter = record.counter
         let version = head.version
         let suppressBody = head.method == .head || response.status.forbidsBody
         var keepAlive = keepAlive
@@ -140,7 +138,7 @@ struct Connection {
             try await channel.write(out)
             counter.addSent(out.count)
             if suppressBody { return keepAlive }
-            _ = registry.transition(id, to: .streaming)
+            _ = registry.transition(record, to: .streaming)
             switch await runStream(produce, chunked: chunked, watchHangUp: inbound.bodyComplete, counter: counter) {
             case .finished:
                 if chunked { try await channel.write(ResponseHeadWriter.lastChunk) }
@@ -161,7 +159,7 @@ struct Connection {
             ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers,
                                      framing: .none, date: HTTPDate.now(), connection: "close", into: &out)
             try await channel.write(out)
-            _ = registry.transition(id, to: .streaming)
+            _ = registry.transition(record, to: .streaming)
             if !suppressBody { try? await produce(ResponseBodyWriter(channel: channel, chunked: false, counter: counter)) }
             return false
 
@@ -169,7 +167,7 @@ struct Connection {
             ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers,
                                      framing: .none, date: nil, connection: nil, into: &out)
             try await channel.write(out)
-            guard registry.transition(id, to: .hijacked), !registry.isDraining else { return false }
+            guard registry.transition(record, to: .hijacked), !registry.isDraining else { return false }
             let leftover = inbound.buffer.read(upTo: inbound.buffer.readableCount)
             do {
                 try await run(HijackedStream(channel: channel, leftover: leftover))

@@ -1,24 +1,36 @@
 import BerthSync
 import BerthTransport
+import Synchronization
 
 /// Every open connection and what it is doing, for graceful shutdown, deadlines and operators.
 ///
-/// Connections report their transitions (a few uncontended lock operations per request); a
-/// sweeper calls `sweep` periodically to enforce the header-read and idle deadlines, so no read
-/// carries a timer of its own. Shutdown (`drain`) interrupts idle and hijacked connections at once
-/// and leaves requests in flight to finish.
+/// Each connection reports its state changes on its own `ConnectionRecord` with one atomic
+/// compare-and-swap, so a request costs no lock and no lookup; the registry's lock is taken only
+/// to add and remove connections and to walk them. A sweeper calls `sweep` periodically to enforce
+/// the header-read and idle deadlines, so no read carries a timer of its own. Shutdown (`drain`)
+/// interrupts idle and hijacked connections at once and leaves requests in flight to finish.
 public final class ConnectionRegistry: Sendable {
-    public enum State: String, Sendable {
+    public enum State: UInt8, Sendable, CustomStringConvertible {
         /// Waiting for the first byte of a request.
         case idle
         /// Part of a request head has arrived.
-        case readingHead = "reading-head"
+        case readingHead
         /// A request is being handled or its response written.
         case active
         /// A streamed response is being written.
         case streaming
         /// The connection has been hijacked (raw two-way stream).
         case hijacked
+
+        public var description: String {
+            switch self {
+            case .idle: "idle"
+            case .readingHead: "reading-head"
+            case .active: "active"
+            case .streaming: "streaming"
+            case .hijacked: "hijacked"
+            }
+        }
     }
 
     /// What an operator sees of a connection.
@@ -33,168 +45,102 @@ public final class ConnectionRegistry: Sendable {
         public let bytesOut: Int
     }
 
-    private struct Entry {
-        let channel: any ByteChannel
-        let counter: ByteCounter
-        let listener: String
-        let opened: ContinuousClock.Instant
-        var state: State
-        var since: ContinuousClock.Instant
-        var interrupted = false
-        /// Cancels the connection's task.
-        let cancelConnection: @Sendable () -> Void
-        /// A request that may be watched for its client hanging up is being handled.
-        var watchable = false
-        /// The task watching for the client hanging up, once the sweeper started one.
-        var watcher: Task<Void, Never>?
-        var hungUp = false
-    }
-
     private struct Registry {
-        var entries: [UInt64: Entry] = [:]
+        var records: [UInt64: ConnectionRecord] = [:]
         var nextID: UInt64 = 0
-        var draining = false
         var accepted: UInt64 = 0
         var acceptedByListener: [String: UInt64] = [:]
     }
 
     private let registry = Locked(Registry())
+    private let draining = Atomic<Bool>(false)
 
     public init() {}
 
-    /// Adds a new connection; nil when the server is draining (close it at once).
-    func register(_ channel: any ByteChannel, counter: ByteCounter, listener: String,
-                  cancel: @escaping @Sendable () -> Void) -> UInt64? {
-        let now = ContinuousClock.now
-        return registry.withLock { r in
-            guard !r.draining else { return nil }
+    /// Adds a new connection served by the current task, which the registry cancels if the client
+    /// hangs up during a slow request. Nil when the server is draining (close it at once).
+    func register(_ channel: any ByteChannel, counter: ByteCounter, listener: String) -> ConnectionRecord? {
+        guard !isDraining else { return nil }
+        let record = registry.withLock { r -> ConnectionRecord in
             r.nextID += 1
             r.accepted += 1
             r.acceptedByListener[listener, default: 0] += 1
-            r.entries[r.nextID] = Entry(channel: channel, counter: counter, listener: listener, opened: now, state: .idle, since: now,
-                                        cancelConnection: cancel)
-            return r.nextID
+            let record = ConnectionRecord(id: r.nextID, channel: channel, counter: counter, listener: listener)
+            r.records[r.nextID] = record
+            return record
         }
+        withUnsafeCurrentTask { record.adopt($0) }
+        // A drain that began meanwhile may have missed the new record; it must not stay.
+        guard !isDraining else {
+            remove(record)
+            return nil
+        }
+        return record
+    }
+
+    /// Removes a connection. Call from its task, before the task ends.
+    func remove(_ record: ConnectionRecord) {
+        record.release()
+        _ = registry.withLock { $0.records.removeValue(forKey: record.id) }
     }
 
     /// Records a new state. Returns false when the connection has been interrupted, or when it
-    /// would go idle while the server drains: it should wind down.
-    func transition(_ id: UInt64, to state: State) -> Bool {
-        let now = ContinuousClock.now
-        return registry.withLock { r in
-            guard var entry = r.entries[id], !entry.interrupted else { return false }
-            if state == .idle && r.draining { return false }
-            entry.state = state
-            entry.since = now
-            r.entries[id] = entry
-            return true
-        }
-    }
-
-    /// A request starts being handled; a watchable one is watched for its client hanging up if
-    /// it is still running at the next sweep.
-    func beginRequest(_ id: UInt64, watchable: Bool) {
-        registry.withLock { r in
-            r.entries[id]?.watchable = watchable
-            r.entries[id]?.hungUp = false
-        }
+    /// would go idle while the server drains: it should wind down. A request that may be watched
+    /// for its client hanging up enters `.active` with `watchable`.
+    func transition(_ record: ConnectionRecord, to state: State, watchable: Bool = false) -> Bool {
+        guard record.set(state, watchable: watchable) else { return false }
+        // Pairs with `drain`: either it sees this connection idle, or this sees it draining.
+        return !(state == .idle && isDraining)
     }
 
     /// The request has been handled. Stops any watch (synchronously withdrawing its wait, so the
     /// connection may read again) and returns whether the client hung up meanwhile.
-    func endRequest(_ id: UInt64) -> Bool {
-        let (watcher, hungUp) = registry.withLock { r -> (Task<Void, Never>?, Bool) in
-            guard var entry = r.entries[id] else { return (nil, false) }
-            defer {
-                entry.watchable = false
-                entry.watcher = nil
-                r.entries[id] = entry
-            }
-            return (entry.watcher, entry.hungUp)
-        }
-        watcher?.cancel()
-        return hungUp
+    func endRequest(_ record: ConnectionRecord) -> Bool {
+        record.endRequest()
     }
 
     /// Starts a watch on every watchable request that has been running for longer than `after`:
     /// when its client hangs up, the connection (and so the request and its job) is cancelled.
     /// Requests quicker than that are never watched, so the common case pays nothing.
     func watchRunningRequests(after: Duration) {
-        let now = ContinuousClock.now
-        registry.withLock { r in
-            for (id, entry) in r.entries
-            where entry.state == .active && entry.watchable && entry.watcher == nil && now - entry.since > after {
-                let channel = entry.channel
-                // The task holds the registry only until it ends: cancelled when the request
-                // ends, or done on a verdict.
-                r.entries[id]?.watcher = Task { [self] in
-                    // A reset or end of stream is a verdict; an error of the wait itself (the
-                    // socket closed under it, cancellation) is not a hang-up.
-                    let gone = (try? await channel.waitForHangUp()) ?? false
-                    guard gone, !Task.isCancelled else { return }
-                    clientHungUp(id)
-                }
-            }
-        }
-    }
-
-    private func clientHungUp(_ id: UInt64) {
-        let cancel = registry.withLock { r -> (@Sendable () -> Void)? in
-            guard r.entries[id]?.watchable == true else { return nil }
-            r.entries[id]?.hungUp = true
-            return r.entries[id]?.cancelConnection
-        }
-        cancel?()
-    }
-
-    func remove(_ id: UInt64) {
-        _ = registry.withLock { $0.entries.removeValue(forKey: id) }
+        let threshold = CoarseClock.milliseconds &- UInt64(after / .milliseconds(1))
+        for record in allRecords() { record.watchIfRunning(since: threshold) }
     }
 
     /// Whether the server is shutting down.
-    public var isDraining: Bool { registry.withLock { $0.draining } }
+    public var isDraining: Bool { draining.load(ordering: .sequentiallyConsistent) }
 
     /// Starts draining: idle and hijacked connections are interrupted now; the others finish
     /// what they are doing and close.
     func drain() {
-        let victims = registry.withLock { r -> [any ByteChannel] in
-            r.draining = true
-            return interruptLocked(&r) { $0.state == .idle || $0.state == .hijacked }
+        draining.store(true, ordering: .sequentiallyConsistent)
+        for record in allRecords() {
+            record.interrupt { state, _ in state == .idle || state == .hijacked }
         }
-        victims.forEach { $0.interrupt() }
     }
 
     /// Interrupts connections idle for longer than `idle` and heads slower than `headRead`.
     func sweep(headRead: Duration, idle: Duration) {
-        let now = ContinuousClock.now
-        let victims = registry.withLock { r in
-            interruptLocked(&r) { entry in
-                (entry.state == .idle && now - entry.since > idle) || (entry.state == .readingHead && now - entry.since > headRead)
+        let now = CoarseClock.milliseconds
+        let idleMS = UInt64(idle / .milliseconds(1)), headMS = UInt64(headRead / .milliseconds(1))
+        for record in allRecords() {
+            record.interrupt { state, since in
+                let age = now >= since ? now - since : 0
+                return (state == .idle && age > idleMS) || (state == .readingHead && age > headMS)
             }
         }
-        victims.forEach { $0.interrupt() }
     }
 
-    private func interruptLocked(_ r: inout Registry, where predicate: (Entry) -> Bool) -> [any ByteChannel] {
-        var victims: [any ByteChannel] = []
-        for (id, entry) in r.entries where !entry.interrupted && predicate(entry) {
-            r.entries[id]?.interrupted = true
-            victims.append(entry.channel)
-        }
-        return victims
+    private func allRecords() -> [ConnectionRecord] {
+        registry.withLock { Array($0.records.values) }
     }
 
     /// The connections open now.
     public var snapshot: [Snapshot] {
-        registry.withLock { r in
-            r.entries.map { id, e in
-                Snapshot(id: id, peer: e.channel.peer, listener: e.listener, state: e.state, opened: e.opened, stateSince: e.since,
-                         bytesIn: e.counter.bytesIn, bytesOut: e.counter.bytesOut)
-            }.sorted { $0.id < $1.id }
-        }
+        allRecords().map { $0.snapshot }.sorted { $0.id < $1.id }
     }
 
-    public var openCount: Int { registry.withLock { $0.entries.count } }
+    public var openCount: Int { registry.withLock { $0.records.count } }
     public var acceptedCount: UInt64 { registry.withLock { $0.accepted } }
     /// Connections accepted so far, by listener.
     public var acceptedByListener: [String: UInt64] { registry.withLock { $0.acceptedByListener } }

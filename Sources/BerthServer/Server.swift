@@ -75,7 +75,8 @@ public final class Server: Sendable {
             }
             if listeners.isEmpty { sink.finish() }
             for await (socket, listener) in accepted {
-                group.addTask { [self] in
+                // Connection tasks prefer the reactor: a wake-up after epoll costs no thread switch.
+                group.addTask(executorPreference: Reactor.shared) { [self] in
                     guard let upgrade = listener.upgrade else {
                         return await serve(socket, listener: listener.displayAddress)
                     }
@@ -90,39 +91,10 @@ public final class Server: Sendable {
         }
     }
 
-    /// Serves one connection over any byte channel until it closes.
-    ///
-    /// The connection runs in a task of its own, awaited here with cancellation forwarded, so it
-    /// stays a child of the server in effect while the registry holds a handle to cancel it when
-    /// its client hangs up.
+    /// Serves one connection over any byte channel until it closes, in the current task: the
+    /// registry cancels that task if the client hangs up during a slow request.
     public func serve(_ channel: any ByteChannel, listener: String) async {
-        let handle = ConnectionHandle()
-        let task = Task(executorPreference: Reactor.shared) { [self] in
-            await Connection(channel: channel, service: service, configuration: configuration, listener: listener,
-                             registry: connections, drain: drain, cancel: { handle.cancel() }).run()
-        }
-        handle.set(task)
-        await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
-    }
-}
-
-/// The connection task, for cancelling it from the registry.
-final class ConnectionHandle: Sendable {
-    /// The task once known, and whether cancellation was asked for before it was.
-    private let state = Locked<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
-
-    func set(_ task: Task<Void, Never>) {
-        let cancelNow = state.withLock { state -> Bool in
-            state.task = task
-            return state.cancelled
-        }
-        if cancelNow { task.cancel() }
-    }
-
-    func cancel() {
-        state.withLock { state -> Task<Void, Never>? in
-            state.cancelled = true
-            return state.task
-        }?.cancel()
+        await Connection(channel: channel, service: service, configuration: configuration, listener: listener,
+                         registry: connections, drain: drain).run()
     }
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <time.h>
 
 int berth_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
@@ -44,6 +45,12 @@ int berth_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int max, int time
 
 int berth_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 int berth_eventfd_signal(int fd) { uint64_t one = 1; return (int)write(fd, &one, sizeof one); }
+uint64_t berth_monotonic_coarse_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int berth_eventfd_drain(int fd) { uint64_t v; return (int)read(fd, &v, sizeof v); }
 
 int berth_socket_stream(int domain) { return socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); }

@@ -22,6 +22,10 @@ int berth_epoll_del(int epfd, int fd);
 /// Waits for events; fills fds[i] and events[i] (BERTH_EV_* bits). Returns the count or -1.
 int berth_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int max, int timeout_ms);
 
+/// Milliseconds on CLOCK_MONOTONIC_COARSE: a few nanoseconds to read, a few milliseconds of
+/// resolution; for deadlines checked by a periodic sweep.
+uint64_t berth_monotonic_coarse_ms(void);
+
 int berth_eventfd(void);
 int berth_eventfd_signal(int fd);
 int berth_eventfd_drain(int fd);

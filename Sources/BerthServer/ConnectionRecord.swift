@@ -1,0 +1,167 @@
+import BerthSync
+import BerthTransport
+import Synchronization
+
+/// One connection's entry in the `ConnectionRegistry`.
+///
+/// Its state, the time it entered it, and three flags share one atomic word, so the connection
+/// records a change with one compare-and-swap and the sweeper, which may interrupt it at the same
+/// moment, never loses a race: a connection that was interrupted fails its next change and winds
+/// down. The lock guards only what slow requests need: the watch for a client hanging up, and the
+/// task to cancel when it does.
+final class ConnectionRecord: Sendable {
+    let id: UInt64
+    let channel: any ByteChannel
+    let counter: ByteCounter
+    let listener: String
+    /// When the connection was accepted, on `CoarseClock`.
+    let opened: UInt64
+
+    /// Bits 0–2: state; 3: interrupted; 4: the running request may be watched; 5: it is watched;
+    /// 8–63: `CoarseClock` milliseconds when the state was entered.
+    private let word: Atomic<UInt64>
+    private static let stateMask: UInt64 = 0b111
+    private static let interrupted: UInt64 = 1 << 3
+    private static let watchable: UInt64 = 1 << 4
+    private static let watched: UInt64 = 1 << 5
+    private static let sinceShift: UInt64 = 8
+
+    private struct Watch: Sendable {
+        /// The connection's task while it runs; nil once the connection left the registry, so the
+        /// task is never touched after it may have ended.
+        var task: ConnectionTask?
+        /// The task waiting for the client to hang up during a slow request.
+        var watcher: Task<Void, Never>?
+        var hungUp = false
+    }
+    private let watch = Locked(Watch())
+
+    init(id: UInt64, channel: any ByteChannel, counter: ByteCounter, listener: String) {
+        self.id = id
+        self.channel = channel
+        self.counter = counter
+        self.listener = listener
+        let now = CoarseClock.milliseconds
+        self.opened = now
+        self.word = Atomic(now << Self.sinceShift | UInt64(ConnectionRegistry.State.idle.rawValue))
+    }
+
+    func adopt(_ task: UnsafeCurrentTask?) {
+        watch.withLock { $0.task = task.map(ConnectionTask.init) }
+    }
+
+    /// Forgets the task; after this nothing can cancel it through the registry.
+    func release() {
+        let watcher = watch.withLock { w -> Task<Void, Never>? in
+            w.task = nil
+            defer { w.watcher = nil }
+            return w.watcher
+        }
+        watcher?.cancel()
+    }
+
+    var state: ConnectionRegistry.State {
+        ConnectionRegistry.State(rawValue: UInt8(word.load(ordering: .relaxed) & Self.stateMask)) ?? .idle
+    }
+
+    /// Enters `state`; false if the connection has been interrupted.
+    func set(_ state: ConnectionRegistry.State, watchable: Bool) -> Bool {
+        let stamped = CoarseClock.milliseconds << Self.sinceShift | UInt64(state.rawValue) | (watchable ? Self.watchable : 0)
+        var current = word.load(ordering: .relaxed)
+        while true {
+            if current & Self.interrupted != 0 { return false }
+            let (exchanged, original) = word.compareExchange(expected: current, desired: stamped | (current & Self.watched),
+                                                             ordering: .sequentiallyConsistent)
+            if exchanged { return true }
+            current = original
+        }
+    }
+
+    /// Ends the running request's watch. Returns whether its client hung up.
+    func endRequest() -> Bool {
+        var current = word.load(ordering: .relaxed)
+        while true {
+            let (exchanged, original) = word.compareExchange(expected: current, desired: current & ~(Self.watchable | Self.watched),
+                                                             ordering: .sequentiallyConsistent)
+            if exchanged { break }
+            current = original
+        }
+        guard current & Self.watched != 0 else { return false }
+        let (watcher, hungUp) = watch.withLock { w -> (Task<Void, Never>?, Bool) in
+            defer { w.watcher = nil; w.hungUp = false }
+            return (w.watcher, w.hungUp)
+        }
+        watcher?.cancel()
+        return hungUp
+    }
+
+    /// Starts watching the running request for its client hanging up if it is watchable, not
+    /// watched yet, and has been running since before `threshold`.
+    func watchIfRunning(since threshold: UInt64) {
+        watch.withLock { w in
+            var current = word.load(ordering: .relaxed)
+            while true {
+                guard current & Self.stateMask == UInt64(ConnectionRegistry.State.active.rawValue),
+                      current & Self.watchable != 0, current & Self.watched == 0,
+                      current >> Self.sinceShift < threshold, w.task != nil else { return }
+                let (exchanged, original) = word.compareExchange(expected: current, desired: current | Self.watched,
+                                                                 ordering: .sequentiallyConsistent)
+                if exchanged { break }
+                current = original
+            }
+            let channel = self.channel
+            w.hungUp = false
+            // The task holds the record only until it ends: cancelled when the request ends, or
+            // done on a verdict.
+            w.watcher = Task { [self] in
+                // A reset or end of stream is a verdict; an error of the wait itself (the socket
+                // closed under it, cancellation) is not a hang-up.
+                let gone = (try? await channel.waitForHangUp()) ?? false
+                guard gone, !Task.isCancelled else { return }
+                clientHungUp()
+            }
+        }
+    }
+
+    /// Cancels the connection's task, and so its request and job, if the watch is still on.
+    private func clientHungUp() {
+        watch.withLock { w in
+            guard word.load(ordering: .sequentiallyConsistent) & Self.watched != 0 else { return }
+            w.hungUp = true
+            // The task is alive: `release` clears it, under this lock, before the task ends.
+            w.task?.task.cancel()
+        }
+    }
+
+    /// Marks the connection interrupted and shuts its socket down if `predicate` holds for its
+    /// state and the time it entered it; a connection interrupted already is left alone.
+    func interrupt(where predicate: (ConnectionRegistry.State, UInt64) -> Bool) {
+        var current = word.load(ordering: .sequentiallyConsistent)
+        while true {
+            guard current & Self.interrupted == 0,
+                  let state = ConnectionRegistry.State(rawValue: UInt8(current & Self.stateMask)),
+                  predicate(state, current >> Self.sinceShift) else { return }
+            let (exchanged, original) = word.compareExchange(expected: current, desired: current | Self.interrupted,
+                                                             ordering: .sequentiallyConsistent)
+            if exchanged { break }
+            current = original
+        }
+        channel.interrupt()
+    }
+
+    var snapshot: ConnectionRegistry.Snapshot {
+        let current = word.load(ordering: .relaxed)
+        return ConnectionRegistry.Snapshot(
+            id: id, peer: channel.peer, listener: listener,
+            state: ConnectionRegistry.State(rawValue: UInt8(current & Self.stateMask)) ?? .idle,
+            opened: CoarseClock.instant(of: opened), stateSince: CoarseClock.instant(of: current >> Self.sinceShift),
+            bytesIn: counter.bytesIn, bytesOut: counter.bytesOut)
+    }
+}
+
+/// The connection's running task, for cancelling it from the sweeper's thread.
+// @unchecked Sendable: used only under the record's lock, and only while the task is alive
+// (`release` clears it, under that lock, before the task ends); cancelling is thread-safe.
+private struct ConnectionTask: @unchecked Sendable {
+    let task: UnsafeCurrentTask
+}
