@@ -10,30 +10,39 @@ public enum ResponseHeadWriter {
         case none
     }
 
-    /// Appends the head to `out`. `date` is an IMF-fixdate or nil for none; `connection` is the
-    /// value of a `Connection` field to write (`close`, `keep-alive`, `Upgrade`) or nil.
+    /// Appends the head to `out`: the status line, `headers`, then `more` (fields kept apart, such
+    /// as the daemon's standard ones), `Date` when `date` is set, the framing field, and a
+    /// `Connection` field when `connection` is given (`close`, `keep-alive`, `Upgrade`).
     public static func write(status: HTTPStatus, version: HTTPVersion = .http1_1, headers: HTTPHeaders,
-                             framing: Framing, date: String?, connection: String?, into out: inout [UInt8]) {
-        out.append(contentsOf: version == .http1_0 ? "HTTP/1.0 ".utf8 : "HTTP/1.1 ".utf8)
+                             more: HTTPHeaders? = nil, framing: Framing, date: Bool, connection: StaticString?,
+                             into out: inout [UInt8]) {
+        out.append(contentsOf: version == .http1_0 ? http10 : http11)
         appendDecimal(status.code, to: &out)
         out.append(ASCII.sp)
         out.append(contentsOf: status.reason.utf8)
         out.append(contentsOf: crlf)
-        for field in headers.fields {
-            appendField(field.name, field.value, to: &out)
+        out.append(contentsOf: headers.encoded)
+        if let more { out.append(contentsOf: more.encoded) }
+        if date {
+            out.append(contentsOf: datePrefix)
+            HTTPDate.append(to: &out)
+            out.append(contentsOf: crlf)
         }
-        if let date { appendField("Date", date, to: &out) }
         switch framing {
         case .length(let n):
-            out.append(contentsOf: "Content-Length: ".utf8)
+            out.append(contentsOf: contentLengthPrefix)
             appendDecimal(n, to: &out)
             out.append(contentsOf: crlf)
         case .chunked:
-            out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+            out.append(contentsOf: chunkedField)
         case .none:
             break
         }
-        if let connection { appendField("Connection", connection, to: &out) }
+        if let connection {
+            out.append(contentsOf: connectionPrefix)
+            connection.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(contentsOf: crlf)
+        }
         out.append(contentsOf: crlf)
     }
 
@@ -46,15 +55,12 @@ public enum ResponseHeadWriter {
 
     public static let crlf: [UInt8] = [13, 10]
     public static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)
-
-    private static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
-        out.append(contentsOf: name.utf8)
-        out.append(ASCII.colon)
-        out.append(ASCII.sp)
-        // Never let a value smuggle a line break onto the wire.
-        for b in value.utf8 { out.append(b == 13 || b == 10 ? ASCII.sp : b) }
-        out.append(contentsOf: crlf)
-    }
+    private static let http10: [UInt8] = Array("HTTP/1.0 ".utf8)
+    private static let http11: [UInt8] = Array("HTTP/1.1 ".utf8)
+    private static let datePrefix: [UInt8] = Array("Date: ".utf8)
+    private static let contentLengthPrefix: [UInt8] = Array("Content-Length: ".utf8)
+    private static let chunkedField: [UInt8] = Array("Transfer-Encoding: chunked\r\n".utf8)
+    private static let connectionPrefix: [UInt8] = Array("Connection: ".utf8)
 
     static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
         if value < 10 {

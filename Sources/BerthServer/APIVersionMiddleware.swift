@@ -9,12 +9,19 @@ public struct APIVersionMiddleware: Middleware {
     public let maximum: APIVersion
     public let serverHeader: String
     public let experimental: Bool
+    /// The standard fields, built once: with `Docker-Experimental`, and without it.
+    private let standard: HTTPHeaders
+    private let standardWithoutExperimental: HTTPHeaders
 
     public init(minimum: APIVersion, maximum: APIVersion, serverHeader: String, experimental: Bool = false) {
         self.minimum = minimum
         self.maximum = maximum
         self.serverHeader = serverHeader
         self.experimental = experimental
+        standard = [("Api-Version", maximum.text), ("Docker-Experimental", experimental ? "true" : "false"),
+                    ("Ostype", "linux"), ("Server", serverHeader)].reduce(into: HTTPHeaders()) { $0.add($1.0, $1.1) }
+        standardWithoutExperimental = [("Api-Version", maximum.text), ("Ostype", "linux"), ("Server", serverHeader)]
+            .reduce(into: HTTPHeaders()) { $0.add($1.0, $1.1) }
     }
 
     public func respond(to request: Request, context: RequestContext, next: Responder) async throws -> Response {
@@ -44,10 +51,13 @@ public struct APIVersionMiddleware: Middleware {
         return response
     }
 
+    /// Adds each standard field the handler did not set itself.
     private func stamp(_ response: inout Response, experimentalField: Bool) {
-        response.headers.setIfAbsent("Api-Version", maximum.text)
-        if experimentalField { response.headers.setIfAbsent("Docker-Experimental", experimental ? "true" : "false") }
-        response.headers.setIfAbsent("Ostype", "linux")
-        response.headers.setIfAbsent("Server", serverHeader)
+        let fields = experimentalField ? standard : standardWithoutExperimental
+        if response.headers.containsAny(of: fields) {
+            for field in fields { response.headers.setIfAbsent(field.name, field.value) }
+        } else {
+            response.standardFields = fields
+        }
     }
 }

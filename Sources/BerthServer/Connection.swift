@@ -116,15 +116,15 @@ struct Connection {
         let version = head.version
         let suppressBody = head.method == .head || response.status.forbidsBody
         var keepAlive = keepAlive
-        func connectionField() -> String? { keepAlive ? (version == .http1_0 ? "keep-alive" : nil) : "close" }
+        func connectionField() -> StaticString? { keepAlive ? (version == .http1_0 ? "keep-alive" : nil) : "close" }
         out.removeAll(keepingCapacity: true)
         switch response.body {
         case .empty, .bytes:
             var bytes: [UInt8] = []
             if case .bytes(let b) = response.body { bytes = b }
-            ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers,
+            ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers, more: response.standardFields,
                                      framing: response.status.forbidsBody ? .none : .length(bytes.count),
-                                     date: HTTPDate.now(), connection: connectionField(), into: &out)
+                                     date: true, connection: connectionField(), into: &out)
             try await channel.write(out, suppressBody ? [] : bytes)
             counter.addSent(out.count + (suppressBody ? 0 : bytes.count))
             return keepAlive
@@ -132,8 +132,8 @@ struct Connection {
         case .stream(let produce):
             let chunked = version == .http1_1
             if !chunked { keepAlive = false }
-            ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers,
-                                     framing: chunked ? .chunked : .none, date: HTTPDate.now(),
+            ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers, more: response.standardFields,
+                                     framing: chunked ? .chunked : .none, date: true,
                                      connection: connectionField(), into: &out)
             try await channel.write(out)
             counter.addSent(out.count)
@@ -156,16 +156,16 @@ struct Connection {
             }
 
         case .raw(let produce):
-            ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers,
-                                     framing: .none, date: HTTPDate.now(), connection: "close", into: &out)
+            ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers, more: response.standardFields,
+                                     framing: .none, date: true, connection: "close", into: &out)
             try await channel.write(out)
             _ = registry.transition(record, to: .streaming)
             if !suppressBody { try? await produce(ResponseBodyWriter(channel: channel, chunked: false, counter: counter)) }
             return false
 
         case .hijack(let run):
-            ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers,
-                                     framing: .none, date: nil, connection: nil, into: &out)
+            ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers, more: response.standardFields,
+                                     framing: .none, date: false, connection: nil, into: &out)
             try await channel.write(out)
             guard registry.transition(record, to: .hijacked), !registry.isDraining else { return false }
             let leftover = inbound.buffer.read(upTo: inbound.buffer.readableCount)
@@ -233,7 +233,7 @@ struct Connection {
         let body = JSONText.errorBody(error.message)
         out.removeAll(keepingCapacity: true)
         ResponseHeadWriter.write(status: error.status, headers: ["Content-Type": "application/json"],
-                                 framing: .length(body.count), date: HTTPDate.now(), connection: "close", into: &out)
+                                 framing: .length(body.count), date: true, connection: "close", into: &out)
         try? await channel.write(out, body)
         await lingeringClose()
     }

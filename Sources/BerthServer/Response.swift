@@ -9,6 +9,9 @@ public struct Response: Sendable {
     /// Leave out the daemon's standard fields (`Api-Version`, `Server`, …), as Docker's attach
     /// upgrade does (spec §2.8).
     public var omitsStandardHeaders = false
+    /// The daemon's standard fields, written after `headers`; kept apart so that stamping them
+    /// on a response costs no copy. Set by `APIVersionMiddleware`.
+    public var standardFields: HTTPHeaders?
 
     public init(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(), body: ResponseBody = .empty) {
         self.status = status
