@@ -23,10 +23,14 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
     }
 
     private struct Registration {
+        var registered = false
         var reader: Waiter?
         var writer: Waiter?
         var readReady = false
         var writeReady = false
+        /// The peer hung up or the socket failed: reads no longer block, so a read wait returns
+        /// at once (a reader that skipped a read expecting an edge would otherwise never get one).
+        var readClosed = false
     }
 
     private let epollFD: Int32
@@ -37,7 +41,8 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
     private let sleeping = Atomic<Bool>(false)
     /// The reactor thread, once started.
     private let threadID = Atomic<UInt>(0)
-    private let table = Locked<[Int32: Registration]>([:])
+    /// Registrations indexed by descriptor (descriptors are small and dense).
+    private let table = Locked<[Registration]>([])
     private let nextWaiterID = Atomic<UInt64>(1)
 
     private init() {
@@ -50,17 +55,28 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
 
     /// Adds a non-blocking descriptor. Call once, before the first `wait`.
     public func register(_ fd: Int32) throws {
-        table.withLock { $0[fd] = Registration() }
+        precondition(fd >= 0, "registering an invalid descriptor")
+        table.withLock { table in
+            let index = Int(fd)
+            if index >= table.count {
+                table.append(contentsOf: repeatElement(Registration(), count: max(index + 1, table.count * 2) - table.count))
+            }
+            table[index] = Registration(registered: true)
+        }
         if berth_epoll_add(epollFD, fd) != 0 {
             let code = errno
-            table.withLock { _ = $0.removeValue(forKey: fd) }
+            table.withLock { $0[Int(fd)] = Registration() }
             throw SocketError("epoll_ctl", code: code)
         }
     }
 
     /// Removes a descriptor before it is closed; any task waiting on it resumes with an error.
     public func deregister(_ fd: Int32) {
-        let registration = table.withLock { $0.removeValue(forKey: fd) }
+        let registration = table.withLock { table -> Registration? in
+            guard Int(fd) < table.count, table[Int(fd)].registered else { return nil }
+            defer { table[Int(fd)] = Registration() }
+            return table[Int(fd)]
+        }
         _ = berth_epoll_del(epollFD, fd)
         registration?.reader?.continuation.resume(throwing: SocketError.closed)
         registration?.writer?.continuation.resume(throwing: SocketError.closed)
@@ -75,19 +91,20 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 enum Outcome { case stored, ready, cancelled, closed, busy }
                 let outcome = table.withLock { table -> Outcome in
-                    guard var registration = table[fd] else { return .closed }
+                    let i = Int(fd)
+                    guard i < table.count, table[i].registered else { return .closed }
                     if Task.isCancelled { return .cancelled }
                     switch interest {
                     case .read:
-                        if registration.readReady { registration.readReady = false; table[fd] = registration; return .ready }
-                        if registration.reader != nil { return .busy }
-                        registration.reader = Waiter(id: id, continuation: continuation)
+                        if table[i].readClosed { return .ready }
+                        if table[i].readReady { table[i].readReady = false; return .ready }
+                        if table[i].reader != nil { return .busy }
+                        table[i].reader = Waiter(id: id, continuation: continuation)
                     case .write:
-                        if registration.writeReady { registration.writeReady = false; table[fd] = registration; return .ready }
-                        if registration.writer != nil { return .busy }
-                        registration.writer = Waiter(id: id, continuation: continuation)
+                        if table[i].writeReady { table[i].writeReady = false; return .ready }
+                        if table[i].writer != nil { return .busy }
+                        table[i].writer = Waiter(id: id, continuation: continuation)
                     }
-                    table[fd] = registration
                     return .stored
                 }
                 switch outcome {
@@ -100,11 +117,11 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
             }
         } onCancel: {
             let waiter = table.withLock { table -> Waiter? in
-                guard var registration = table[fd] else { return nil }
+                let i = Int(fd)
+                guard i < table.count, table[i].registered else { return nil }
                 var found: Waiter?
-                if registration.reader?.id == id { found = registration.reader; registration.reader = nil }
-                if registration.writer?.id == id { found = registration.writer; registration.writer = nil }
-                table[fd] = registration
+                if table[i].reader?.id == id { found = table[i].reader; table[i].reader = nil }
+                if table[i].writer?.id == id { found = table[i].writer; table[i].writer = nil }
                 return found
             }
             waiter?.continuation.resume(throwing: CancellationError())
@@ -153,17 +170,18 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
                 for i in 0..<Int(n) {
                     let fd = fds[i]
                     if fd == wakeFD { _ = berth_eventfd_drain(wakeFD); continue }
-                    guard var registration = table[fd] else { continue }
+                    let r = Int(fd)
+                    guard r < table.count, table[r].registered else { continue }
                     let bits = events[i]
+                    if bits & UInt32(BERTH_EV_HUP | BERTH_EV_ERROR) != 0 { table[r].readClosed = true }
                     if bits & UInt32(BERTH_EV_READ) != 0 {
-                        if let waiter = registration.reader { ready.append(waiter.continuation); registration.reader = nil }
-                        else { registration.readReady = true }
+                        if let waiter = table[r].reader { ready.append(waiter.continuation); table[r].reader = nil }
+                        else { table[r].readReady = true }
                     }
                     if bits & UInt32(BERTH_EV_WRITE) != 0 {
-                        if let waiter = registration.writer { ready.append(waiter.continuation); registration.writer = nil }
-                        else { registration.writeReady = true }
+                        if let waiter = table[r].writer { ready.append(waiter.continuation); table[r].writer = nil }
+                        else { table[r].writeReady = true }
                     }
-                    table[fd] = registration
                 }
             }
             for continuation in ready { continuation.resume() }

@@ -15,6 +15,11 @@ public final class Socket: ByteChannel {
     private let lifecycle = Locked(false)  // true once closed (a real value: see Locked's note)
     public let reactor: Reactor
     public let peer: String
+    /// Set when a read came back short, so the kernel's buffer was empty: the next read waits for
+    /// readiness first instead of making a read that would only say `EAGAIN`. (The socket is
+    /// edge-triggered, and the reactor remembers an edge that arrives while nobody waits, so no
+    /// wake-up is lost.) Cleared by anything that takes an edge without draining the input.
+    private let drained = Atomic<Bool>(false)
 
     /// Takes ownership of a non-blocking descriptor and registers it with the reactor.
     public init(adopting fd: Int32, peer: String = "", reactor: Reactor = .shared) throws {
@@ -38,15 +43,24 @@ public final class Socket: ByteChannel {
         // At least 1 KiB free: request heads are small, and an idle connection keeps its buffer.
         // Readers that expect more (bodies) reserve more before calling.
         buffer.reserveWritable(1024)
+        if drained.load(ordering: .relaxed) {
+            drained.store(false, ordering: .relaxed)
+            try await reactor.wait(for: .read, try openFD())
+        }
         while true {
             let fd = try openFD()
             var failure: Int32 = 0
+            var space = 0
             let n = buffer.writeWithUnsafeMutableBytes { raw in
+                space = raw.count
                 let r = Glibc.read(fd, raw.baseAddress, raw.count)
                 if r < 0 { failure = errno; return 0 }
                 return r
             }
-            if failure == 0 { return n }
+            if failure == 0 {
+                if n > 0 && n < space { drained.store(true, ordering: .relaxed) }
+                return n
+            }
             switch failure {
             case EINTR: continue
             case EAGAIN: try await reactor.wait(for: .read, fd)
@@ -106,6 +120,7 @@ public final class Socket: ByteChannel {
     /// The next bytes waiting to be read (at most `count`), without consuming them; [] at end
     /// of stream.
     public func peek(upTo count: Int) async throws -> [UInt8] {
+        drained.store(false, ordering: .relaxed)  // it may take an edge and leave the input
         var bytes = [UInt8](repeating: 0, count: count)
         while true {
             let fd = try openFD()
@@ -127,6 +142,7 @@ public final class Socket: ByteChannel {
     }
 
     public func waitForHangUp() async throws -> Bool {
+        drained.store(false, ordering: .relaxed)  // it may take an edge and leave the input
         var byte: UInt8 = 0
         while true {
             let fd = try openFD()

@@ -46,6 +46,56 @@ import Glibc
         a.close()
     }
 
+    /// Reads once, failing instead of hanging if nothing comes within five seconds.
+    private func readOnce(_ socket: Socket) async throws -> [UInt8]? {
+        try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask {
+                var buffer = ByteBuffer()
+                _ = try await socket.read(into: &buffer)
+                return buffer.readableBytes
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(5))
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+    }
+
+    @Test func dataAndEndOfStreamInOneWakeUpAreBothRead() async throws {
+        let (a, b) = try socketPair()
+        async let first = readOnce(a)
+        try await Task.sleep(for: .milliseconds(10))
+        // Both land while the reactor thread is held up, so it sees them as one edge.
+        let stall = Task(executorPreference: Reactor.shared) { usleep(100_000) }
+        try await Task.sleep(for: .milliseconds(30))
+        try await b.write(Array("hello".utf8))
+        b.close()
+        await stall.value
+        #expect(try await first == Array("hello".utf8))
+        #expect(try await readOnce(a) == [], "end of stream, not a wait for an edge that already came")
+        a.close()
+    }
+
+    @Test func aReadAfterAShortReadWaitsForTheNextBytes() async throws {
+        let (a, b) = try socketPair()
+        try await b.write(Array("one".utf8))
+        #expect(try await readOnce(a) == Array("one".utf8))
+        async let second = readOnce(a)
+        try await Task.sleep(for: .milliseconds(10))
+        try await b.write(Array("two".utf8))
+        #expect(try await second == Array("two".utf8))
+        // A hang-up watch that sees bytes takes their edge; the next read must still get them.
+        async let watch = a.waitForHangUp()
+        try await Task.sleep(for: .milliseconds(10))
+        try await b.write(Array("three".utf8))
+        #expect(try await watch == false)
+        #expect(try await readOnce(a) == Array("three".utf8))
+        a.close()
+        b.close()
+    }
+
     @Test func largeWritesCompleteAcrossEAGAIN() async throws {
         let (a, b) = try socketPair()
         let payload = [UInt8](repeating: 7, count: 8 << 20)
