@@ -76,7 +76,6 @@ public final class Daemon: Sendable {
             CORSMiddleware(allowOrigin: { [settings] in settings.current.apiCorsHeader }),
             APIVersionMiddleware(minimum: APIVersion(BerthVersion.minimumAPIVersion), maximum: APIVersion(BerthVersion.apiVersion),
                                  serverHeader: BerthVersion.serverHeader),
-            ErrorMiddleware(),
         ]
         return Service(router: router, middleware: middleware)
     }
@@ -165,7 +164,7 @@ public final class Daemon: Sendable {
                                              accepted: connections.acceptedByListener, jobs: await engine.jobStats)
             return Response(status: .ok, headers: ["Content-Type": PrometheusText.contentType], body: .bytes(Array(text.utf8)))
         }
-        return Service(router: router, middleware: [ErrorMiddleware()])
+        return Service(router: router, middleware: [])
     }
 
     /// The `/metrics` listener, if `--metrics-addr` was given and it is bound.

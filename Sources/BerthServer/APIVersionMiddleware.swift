@@ -24,31 +24,32 @@ public struct APIVersionMiddleware: Middleware {
             .reduce(into: HTTPHeaders()) { $0.add($1.0, $1.1) }
     }
 
-    public func respond(to request: Request, context: RequestContext, next: Responder) async throws -> Response {
-        var context = context
-        if let text = context.requestedVersion {
-            let requested = APIVersion(text)
-            if requested > maximum {
-                var response = Response.error(
-                    "client version \(text) is too new. Maximum supported API version is \(maximum)", status: .badRequest)
-                stamp(&response, experimentalField: false)
-                return response
-            }
-            if requested < minimum {
-                var response = Response.text(
-                    "client version \(text) is too old. Minimum supported API version is \(minimum), please upgrade your client to a newer version\n",
-                    status: .badRequest)
-                response.headers.set("X-Content-Type-Options", "nosniff")
-                stamp(&response, experimentalField: false)
-                return response
-            }
-            context.apiVersion = requested
-        } else {
+    public func willRespond(to request: Request, context: inout RequestContext) throws -> Response? {
+        guard let text = context.requestedVersion else {
             context.apiVersion = maximum
+            return nil
         }
-        var response = try await next.respond(to: request, context: context)
-        if !response.omitsStandardHeaders { stamp(&response, experimentalField: true) }
-        return response
+        let requested = APIVersion(text)
+        if requested > maximum {
+            var response = Response.error(
+                "client version \(text) is too new. Maximum supported API version is \(maximum)", status: .badRequest)
+            stamp(&response, experimentalField: false)
+            return response
+        }
+        if requested < minimum {
+            var response = Response.text(
+                "client version \(text) is too old. Minimum supported API version is \(minimum), please upgrade your client to a newer version\n",
+                status: .badRequest)
+            response.headers.set("X-Content-Type-Options", "nosniff")
+            stamp(&response, experimentalField: false)
+            return response
+        }
+        context.apiVersion = requested
+        return nil
+    }
+
+    public func didRespond(to request: Request, context: RequestContext, response: inout Response) {
+        if !response.omitsStandardHeaders && !response.isStamped { stamp(&response, experimentalField: true) }
     }
 
     /// Adds each standard field the handler did not set itself.
@@ -59,5 +60,6 @@ public struct APIVersionMiddleware: Middleware {
         } else {
             response.standardFields = fields
         }
+        response.isStamped = true
     }
 }

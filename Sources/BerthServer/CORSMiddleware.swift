@@ -13,12 +13,10 @@ public struct CORSMiddleware: Middleware {
         self.allowOrigin = allowOrigin
     }
 
-    public func respond(to request: Request, context: RequestContext, next: Responder) async throws -> Response {
-        var response = try await next.respond(to: request, context: context)
-        guard let allowOrigin = allowOrigin(), !allowOrigin.isEmpty else { return response }
+    public func didRespond(to request: Request, context: RequestContext, response: inout Response) {
+        guard let allowOrigin = allowOrigin(), !allowOrigin.isEmpty else { return }
         response.headers.set("Access-Control-Allow-Origin", allowOrigin)
         response.headers.set("Access-Control-Allow-Headers", "Origin, X-Requested-With, Content-Type, Accept, X-Registry-Auth")
         response.headers.set("Access-Control-Allow-Methods", "HEAD, GET, POST, DELETE, PUT, OPTIONS")
-        return response
     }
 }

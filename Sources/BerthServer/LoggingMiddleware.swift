@@ -12,12 +12,15 @@ public struct LoggingMiddleware: Middleware {
         self.level = level
     }
 
-    public func respond(to request: Request, context: RequestContext, next: Responder) async throws -> Response {
-        guard logger.isEnabled(level) || logger.isEnabled(.debug) else {
-            return try await next.respond(to: request, context: context)
-        }
-        logger.debug("Calling \(request.method) \(request.head.target)", [("request-id", context.requestIDText)])
-        let response = try await next.respond(to: request, context: context)
+    private var isActive: Bool { logger.isEnabled(level) || logger.isEnabled(.debug) }
+
+    public func willRespond(to request: Request, context: inout RequestContext) throws -> Response? {
+        if isActive { logger.debug("Calling \(request.method) \(request.head.target)", [("request-id", context.requestIDText)]) }
+        return nil
+    }
+
+    public func didRespond(to request: Request, context: RequestContext, response: inout Response) {
+        guard isActive else { return }
         let elapsed = ContinuousClock.now - context.start
         if response.status.code >= 400, let message = response.errorMessage {
             logger.log(response.status.code >= 500 ? .error : .debug,
@@ -30,7 +33,6 @@ public struct LoggingMiddleware: Middleware {
             ("request-id", context.requestIDText), ("method", "\(request.method)"), ("route", context.routeTemplate),
             ("status", "\(response.status.code)"), ("bytes", bytes), ("duration", Self.format(elapsed)), ("peer", context.peer),
         ])
-        return response
     }
 
     /// A duration as Go prints one: `231.7µs`, `12.5ms`, `1.2s`.

@@ -6,10 +6,8 @@ public struct MetricsMiddleware: Middleware {
         self.metrics = metrics
     }
 
-    public func respond(to request: Request, context: RequestContext, next: Responder) async throws -> Response {
-        let response = try await next.respond(to: request, context: context)
+    public func didRespond(to request: Request, context: RequestContext, response: inout Response) {
         metrics.record(method: request.method.description, route: context.routeTemplate, code: response.status.code,
                        duration: ContinuousClock.now - context.start)
-        return response
     }
 }

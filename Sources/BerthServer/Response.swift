@@ -11,7 +11,9 @@ public struct Response: Sendable {
     public var omitsStandardHeaders = false
     /// The daemon's standard fields, written after `headers`; kept apart so that stamping them
     /// on a response costs no copy. Set by `APIVersionMiddleware`.
-    public var standardFields: HTTPHeaders?
+    var standardFields: HTTPHeaders?
+    /// Whether the standard fields have been added (to `standardFields` or `headers`).
+    var isStamped = false
 
     public init(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(), body: ResponseBody = .empty) {
         self.status = status

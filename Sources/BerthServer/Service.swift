@@ -5,15 +5,13 @@ import Synchronization
 /// runs one per daemon; the test harness runs the same one in memory.
 public struct Service: Sendable {
     public let router: Router
-    private let chain: Responder
+    private let chain: MiddlewareChain
     private static let requestCounter = Atomic<UInt64>(0)
 
     /// `middleware` runs outermost first, around the matched route's handler.
     public init(router: Router, middleware: [any Middleware]) {
         self.router = router
-        self.chain = Responder.chain(middleware, around: Responder { request, context in
-            try await context.handler(request, context)
-        })
+        self.chain = MiddlewareChain(middleware)
     }
 
     /// Answers one request. Never throws: every error becomes a response here.
@@ -36,11 +34,7 @@ public struct Service: Sendable {
             routeTemplate: match.route.template, pathParameters: match.parameters, requestedVersion: match.version,
             handler: match.route.handler)
         let request = Request(head: head, path: path, query: QueryParameters(rawQuery), body: body)
-        do {
-            return try await chain.respond(to: request, context: context)
-        } catch {
-            return ErrorResponse.response(for: error)
-        }
+        return await chain.respond(to: request, context: context)
     }
 
     /// Docker's answer for an unknown route, which bypasses the middleware (spec §2.2).

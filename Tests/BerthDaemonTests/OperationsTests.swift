@@ -95,7 +95,7 @@ import Testing
         sink.startCapturing()
         var router = Router()
         router.add(.get, "/fail") { _, _ in throw BerthHTTPFailure() }
-        let service = Service(router: router, middleware: [LoggingMiddleware(logger: Logger(sink: sink)), ErrorMiddleware()])
+        let service = Service(router: router, middleware: [LoggingMiddleware(logger: Logger(sink: sink))])
         try await TestServer.withInMemory(service) { server in
             _ = try await server.connect().request("GET", "/fail")
         }

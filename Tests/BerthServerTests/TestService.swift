@@ -66,7 +66,6 @@ struct TestService {
         if let cors { middleware.append(CORSMiddleware(allowOrigin: cors)) }
         middleware += [
             APIVersionMiddleware(minimum: APIVersion("1.24"), maximum: APIVersion("1.41"), serverHeader: "Berth/test (linux)"),
-            ErrorMiddleware(),
         ]
         return Service(router: router, middleware: middleware)
     }
