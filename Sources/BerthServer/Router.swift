@@ -31,13 +31,27 @@ public struct Router: Sendable {
         case rest(String)
     }
 
+    /// A node of the route tree. Children and routes are short lists searched in order: a
+    /// segment is compared byte for byte, which costs less than hashing it.
     private struct Node: Sendable {
-        var literals: [String: Node] = [:]
+        var literals: [(segment: [UInt8], node: Node)] = []
         var variable: [Node] = []          // zero or one child
         var variableName = ""
         var rest: [Node] = []              // zero or one child
         var restName = ""
-        var routes: [HTTPMethod: Route] = [:]
+        var routes: [Route] = []           // at most one per method
+
+        func route(for method: HTTPMethod) -> Route? {
+            for route in routes where route.method == method { return route }
+            return nil
+        }
+
+        func literal(_ segment: Substring.UTF8View) -> Node? {
+            for child in literals where child.segment.count == segment.count && child.segment.elementsEqual(segment) {
+                return child.node
+            }
+            return nil
+        }
     }
 
     private var unversioned = Node()
@@ -58,9 +72,9 @@ public struct Router: Sendable {
     public func match(_ method: HTTPMethod, path: String) -> Match? {
         guard path.utf8.first == 47 else { return nil }
         let rest = path.dropFirst()
-        if let slash = rest.firstIndex(of: "/"), let version = Self.versionPrefix(rest[..<slash]) {
+        if let slash = rest.utf8.firstIndex(of: 47), let version = Self.versionPrefix(rest[..<slash]) {
             var parameters = PathParameters()
-            if let route = Self.find(method, rest[rest.index(after: slash)...], in: versionedRoot, &parameters) {
+            if let route = Self.find(method, rest[rest.utf8.index(after: slash)...], in: versionedRoot, &parameters) {
                 return Match(route: route, parameters: parameters, version: version)
             }
         }
@@ -88,13 +102,20 @@ public struct Router: Sendable {
 
     private static func insert(_ route: Route, _ segments: ArraySlice<Segment>, into node: inout Node) {
         guard let first = segments.first else {
-            node.routes[route.method] = route
+            node.routes.removeAll { $0.method == route.method }
+            node.routes.append(route)
             return
         }
         let rest = segments.dropFirst()
         switch first {
         case .literal(let text):
-            insert(route, rest, into: &node.literals[text, default: Node()])
+            let bytes = Array(text.utf8)
+            if let i = node.literals.firstIndex(where: { $0.segment == bytes }) {
+                insert(route, rest, into: &node.literals[i].node)
+            } else {
+                node.literals.append((bytes, Node()))
+                insert(route, rest, into: &node.literals[node.literals.count - 1].node)
+            }
         case .variable(let name):
             if node.variable.isEmpty { node.variable = [Node()]; node.variableName = name }
             insert(route, rest, into: &node.variable[0])
@@ -109,18 +130,19 @@ public struct Router: Sendable {
     private static func find(_ method: HTTPMethod, _ remaining: Substring?, in node: Node,
                              _ parameters: inout PathParameters) -> Route? {
         guard let remaining else {
-            if let route = node.routes[method] { return route }
+            if let route = node.route(for: method) { return route }
             // A greedy variable may also match nothing at the end.
-            if let restNode = node.rest.first, let route = restNode.routes[method] {
+            if let restNode = node.rest.first, let route = restNode.route(for: method) {
                 parameters.append(node.restName, "")
                 return route
             }
             return nil
         }
-        let slash = remaining.firstIndex(of: "/")
+        // Byte searches: `/` is ASCII, so its UTF-8 index is a valid index of the substring.
+        let slash = remaining.utf8.firstIndex(of: 47)
         let first = slash.map { remaining[..<$0] } ?? remaining
-        let next: Substring? = slash.map { remaining[remaining.index(after: $0)...] }
-        if let child = node.literals[String(first)], let route = find(method, next, in: child, &parameters) {
+        let next: Substring? = slash.map { remaining[remaining.utf8.index(after: $0)...] }
+        if let child = node.literal(first.utf8), let route = find(method, next, in: child, &parameters) {
             return route
         }
         if let child = node.variable.first, !first.isEmpty {
@@ -134,12 +156,12 @@ public struct Router: Sendable {
             var cut: Substring.Index? = nil  // nil: take all of `remaining`
             while true {
                 let taken = cut.map { remaining[..<$0] } ?? remaining
-                let left: Substring? = cut.map { remaining[remaining.index(after: $0)...] }
+                let left: Substring? = cut.map { remaining[remaining.utf8.index(after: $0)...] }
                 let mark = parameters.pairs.count
                 parameters.append(node.restName, String(taken))
                 if let route = find(method, left, in: child, &parameters) { return route }
                 parameters = PathParameters(Array(parameters.pairs.prefix(mark)))
-                guard let previous = remaining[..<(cut ?? remaining.endIndex)].lastIndex(of: "/") else { break }
+                guard let previous = remaining[..<(cut ?? remaining.endIndex)].utf8.lastIndex(of: 47) else { break }
                 cut = previous
             }
             // None taken: the variable is empty and every segment is left.

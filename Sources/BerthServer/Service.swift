@@ -42,15 +42,17 @@ public struct Service: Sendable {
 
     /// Splits a request target into path and query; absolute form (`http://host/x`) is accepted.
     static func split(target: String, method: HTTPMethod) -> (Substring, Substring)? {
+        // Byte searches throughout: the delimiters are ASCII, so their UTF-8 indices are valid
+        // indices of the string.
         var rest = Substring(target)
-        if rest.first != "/" {
+        if rest.utf8.first != 47 {
             guard let scheme = rest.firstRange(of: "://") else { return nil }
             let afterAuthority = rest[scheme.upperBound...]
-            rest = afterAuthority.firstIndex(where: { $0 == "/" || $0 == "?" }).map { afterAuthority[$0...] } ?? "/"
-            if rest.first == "?" { rest = "/" + rest }
+            rest = afterAuthority.utf8.firstIndex(where: { $0 == 47 || $0 == 63 }).map { afterAuthority[$0...] } ?? "/"
+            if rest.utf8.first == 63 { rest = "/" + rest }
         }
-        if let mark = rest.firstIndex(of: "?") {
-            return (rest[..<mark], rest[rest.index(after: mark)...])
+        if let mark = rest.utf8.firstIndex(of: 63) {
+            return (rest[..<mark], rest[rest.utf8.index(after: mark)...])
         }
         return (rest, "")
     }
