@@ -26,11 +26,10 @@ struct Connection {
         let inbound = InboundStream(channel: channel, counter: counter)
         var parser = RequestHeadParser(limits: configuration.limits)
         var out: [UInt8] = []
-        out.reserveCapacity(512)
         while !Task.isCancelled {
             let head: RequestHead
             do {
-                guard let next = try await readHead(inbound, &parser, record) else { break }
+                guard let next = try await readHead(inbound, &parser, record, &out) else { break }
                 head = next
             } catch let error as HTTPParseError {
                 await refuse(error, &out)
@@ -72,7 +71,8 @@ struct Connection {
 
     /// Reads until a whole head is buffered. Nil when the client closed the connection first, or
     /// when the registry ended the wait (shutdown, deadline).
-    private func readHead(_ inbound: InboundStream, _ parser: inout RequestHeadParser, _ record: ConnectionRecord) async throws -> RequestHead? {
+    private func readHead(_ inbound: InboundStream, _ parser: inout RequestHeadParser, _ record: ConnectionRecord,
+                          _ out: inout [UInt8]) async throws -> RequestHead? {
         // Reading-head is entered only when a head takes more than one read; the usual head that
         // arrives whole goes from idle to active.
         var state: ConnectionRegistry.State = inbound.buffer.isEmpty ? .idle : .readingHead
@@ -89,6 +89,11 @@ struct Connection {
                 }
                 return head
             case .needMore:
+                if state == .idle && inbound.buffer.isEmpty {
+                    // An idle connection keeps no buffers: they come back with the next request.
+                    inbound.buffer.releaseIfEmpty()
+                    out = []
+                }
                 if state == .idle && !inbound.buffer.isEmpty {
                     state = .readingHead
                     guard registry.transition(record, to: state) else { return nil }
@@ -118,6 +123,7 @@ struct Connection {
         var keepAlive = keepAlive
         func connectionField() -> StaticString? { keepAlive ? (version == .http1_0 ? "keep-alive" : nil) : "close" }
         out.removeAll(keepingCapacity: true)
+        out.reserveCapacity(512)
         switch response.body {
         case .empty, .bytes:
             var bytes: [UInt8] = []

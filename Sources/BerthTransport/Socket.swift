@@ -40,13 +40,13 @@ public final class Socket: ByteChannel {
     public var fd: Int32 { descriptor.load(ordering: .acquiring) }
 
     public func read(into buffer: inout ByteBuffer) async throws -> Int {
-        // At least 1 KiB free: request heads are small, and an idle connection keeps its buffer.
-        // Readers that expect more (bodies) reserve more before calling.
-        buffer.reserveWritable(1024)
         if drained.load(ordering: .relaxed) {
             drained.store(false, ordering: .relaxed)
             try await reactor.wait(for: .read, try openFD())
         }
+        // At least 1 KiB free, reserved after any wait so that a caller that dropped its empty
+        // buffer holds none while idle. Readers that expect more (bodies) reserve more first.
+        buffer.reserveWritable(1024)
         while true {
             let fd = try openFD()
             var failure: Int32 = 0
