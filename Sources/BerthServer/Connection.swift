@@ -6,16 +6,40 @@ import BerthTransport
 /// answered one after another, so pipelined requests get their responses in order. A malformed
 /// request is answered with its status and `Connection: close`, and nothing after it runs.
 ///
-/// Cancellation flows down: the handler runs in a child task of the connection; a client that
-/// hangs up cancels it; shutdown (the drain gate) ends idle waits at once, lets a request in
-/// flight finish with `Connection: close`, and ends a stream with its terminating chunk.
-struct Connection {
+/// Cancellation flows down: the handler runs in the connection's task; a client that hangs up
+/// cancels it; shutdown (the drain gate) ends idle waits at once, lets a request in flight finish
+/// with `Connection: close`, and ends a stream with its terminating chunk.
+///
+/// A class, used by its own task only: the async frames of a connection then hold a reference
+/// rather than copies of its state, which keeps an idle connection's task small.
+final class Connection {
     let channel: any ByteChannel
-    let service: Service
-    let configuration: ServerConfiguration
+    /// The server, for its service, configuration and registry (held by reference: an idle
+    /// connection should not carry copies of them).
+    let server: Server
     let listener: String
-    let registry: ConnectionRegistry
     let drain: ActivationGate
+    var service: Service { server.service }
+    var configuration: ServerConfiguration { server.configuration }
+    var registry: ConnectionRegistry { server.connections }
+    private var parser: RequestHeadParser
+    /// The response head being written; dropped while idle.
+    private var out: [UInt8] = []
+
+    /// Not inlined: building it inside an async caller would put copies of the service and the
+    /// configuration in that caller's frame for the connection's lifetime.
+    @inline(never)
+    init(server: Server, drain: ActivationGate, channel: any ByteChannel, listener: String) {
+        self.channel = channel
+        self.server = server
+        self.listener = listener
+        self.drain = drain
+        self.parser = RequestHeadParser(limits: server.configuration.limits)
+    }
+
+    // Not inlined into its callers, and the request split off, so that the frames an idle
+    // connection keeps while it waits stay small.
+    @inline(never)
     func run() async {
         let counter = ByteCounter()
         guard let record = registry.register(channel, counter: counter, listener: listener) else {
@@ -24,84 +48,102 @@ struct Connection {
         }
         defer { registry.remove(record) }
         let inbound = InboundStream(channel: channel, counter: counter)
-        var parser = RequestHeadParser(limits: configuration.limits)
-        var out: [UInt8] = []
         while !Task.isCancelled {
             let head: RequestHead
             do {
-                guard let next = try await readHead(inbound, &parser, record, &out) else { break }
+                guard let next = try await readHead(inbound, record) else { break }
                 head = next
             } catch let error as HTTPParseError {
-                await refuse(error, &out)
+                await refuse(error)
                 return
             } catch {
                 break
             }
-            inbound.beginBody(head.framing, expectsContinue: head.expectsContinue)
-            let body = head.framing == .none ? RequestBody.empty : RequestBody(inbound: inbound)
-            guard let response = await respond(head, body, record) else {
-                configuration.logger.debug("client \(channel.peer) left during \(head.method) \(head.target)")
-                break
-            }
-            var keepAlive = head.keepAlive && !registry.isDraining
-            var drainAfter = false
-            if !inbound.bodyComplete {
-                // An unread body: keep the connection only if it is small, bounded and the client
-                // is sending it (not waiting for 100 Continue).
-                if case .length(let remaining) = inbound.bodyState, !inbound.continueNeeded,
-                   remaining <= configuration.maxBodyDrain {
-                    drainAfter = true
-                } else {
-                    keepAlive = false
-                }
-            }
-            do {
-                keepAlive = try await write(response, for: head, keepAlive: keepAlive, inbound: inbound, record: record, &out)
-            } catch {
-                break
-            }
-            if keepAlive && drainAfter { keepAlive = await inbound.discardBody(limit: configuration.maxBodyDrain) }
-            if !keepAlive {
+            switch await exchange(head, inbound, record) {
+            case .again: continue
+            case .close:
                 await lingeringClose()
                 return
+            case .abort: break
             }
+            break
         }
         channel.close()
     }
 
+    private enum Next { case again, close, abort }
+
+    /// Answers one request whose head has been read: runs the handler, writes the response and
+    /// drains what is left of a small body. Says whether the connection carries on.
+    @inline(never)
+    private func exchange(_ head: RequestHead, _ inbound: InboundStream, _ record: ConnectionRecord) async -> Next {
+        inbound.beginBody(head.framing, expectsContinue: head.expectsContinue)
+        let body = head.framing == .none ? RequestBody.empty : RequestBody(inbound: inbound)
+        guard let response = await respond(head, body, record) else {
+            configuration.logger.debug("client \(channel.peer) left during \(head.method) \(head.target)")
+            return .abort
+        }
+        var keepAlive = head.keepAlive && !registry.isDraining
+        var drainAfter = false
+        if !inbound.bodyComplete {
+            // An unread body: keep the connection only if it is small, bounded and the client
+            // is sending it (not waiting for 100 Continue).
+            if case .length(let remaining) = inbound.bodyState, !inbound.continueNeeded,
+               remaining <= configuration.maxBodyDrain {
+                drainAfter = true
+            } else {
+                keepAlive = false
+            }
+        }
+        do {
+            keepAlive = try await write(response, for: head, keepAlive: keepAlive, inbound: inbound, record: record)
+        } catch {
+            return .abort
+        }
+        if keepAlive && drainAfter { keepAlive = await inbound.discardBody(limit: configuration.maxBodyDrain) }
+        return keepAlive ? .again : .close
+    }
+
     /// Reads until a whole head is buffered. Nil when the client closed the connection first, or
     /// when the registry ended the wait (shutdown, deadline).
-    private func readHead(_ inbound: InboundStream, _ parser: inout RequestHeadParser, _ record: ConnectionRecord,
-                          _ out: inout [UInt8]) async throws -> RequestHead? {
+    @inline(never)
+    private func readHead(_ inbound: InboundStream, _ record: ConnectionRecord) async throws -> RequestHead? {
         // Reading-head is entered only when a head takes more than one read; the usual head that
         // arrives whole goes from idle to active.
         var state: ConnectionRegistry.State = inbound.buffer.isEmpty ? .idle : .readingHead
         guard registry.transition(record, to: state) else { return nil }
         while true {
-            let result = try inbound.buffer.withUnsafeReadableBytes { try parser.parse($0) }
-            switch result {
-            case .complete(let head, let consumed):
-                inbound.buffer.consume(consumed)
+            if let head = try parseBuffered(inbound) {
                 // Only a request without a body (and not an upgrade, whose client half-closes at
                 // once) can be watched for its client hanging up.
                 guard registry.transition(record, to: .active, watchable: head.framing == .none && !head.wantsUpgrade) else {
                     return nil
                 }
                 return head
-            case .needMore:
-                if state == .idle && inbound.buffer.isEmpty {
-                    // An idle connection keeps no buffers: they come back with the next request.
-                    inbound.buffer.releaseIfEmpty()
-                    out = []
-                }
-                if state == .idle && !inbound.buffer.isEmpty {
-                    state = .readingHead
-                    guard registry.transition(record, to: state) else { return nil }
-                }
-                let n = try await channel.read(into: &inbound.buffer)
-                if n == 0 { return nil }
-                inbound.counter.addReceived(n)
             }
+            if state == .idle && inbound.buffer.isEmpty {
+                // An idle connection keeps no buffers: they come back with the next request.
+                inbound.buffer.releaseIfEmpty()
+                out = []
+            }
+            if state == .idle && !inbound.buffer.isEmpty {
+                state = .readingHead
+                guard registry.transition(record, to: state) else { return nil }
+            }
+            let n = try await channel.read(into: &inbound.buffer)
+            if n == 0 { return nil }
+            inbound.counter.addReceived(n)
+        }
+    }
+
+    /// A head parsed from what is buffered (and consumed from it), or nil when more is needed.
+    private func parseBuffered(_ inbound: InboundStream) throws -> RequestHead? {
+        switch try inbound.buffer.withUnsafeReadableBytes({ try parser.parse($0) }) {
+        case .complete(let head, let consumed):
+            inbound.buffer.consume(consumed)
+            return head
+        case .needMore:
+            return nil
         }
     }
 
@@ -116,24 +158,48 @@ struct Connection {
 
     /// Writes a response. Returns whether the connection may carry another request.
     private func write(_ response: Response, for head: RequestHead, keepAlive: Bool, inbound: InboundStream,
-                       record: ConnectionRecord, _ out: inout [UInt8]) async throws -> Bool {
+                       record: ConnectionRecord) async throws -> Bool {
+        switch response.body {
+        case .empty: try await writeFixed(response, [], for: head, keepAlive: keepAlive, record: record)
+        case .bytes(let bytes): try await writeFixed(response, bytes, for: head, keepAlive: keepAlive, record: record)
+        default: try await writeStreamed(response, for: head, keepAlive: keepAlive, inbound: inbound, record: record)
+        }
+    }
+
+    private func connectionField(keepAlive: Bool, version: HTTPVersion) -> StaticString? {
+        keepAlive ? (version == .http1_0 ? "keep-alive" : nil) : "close"
+    }
+
+    /// Writes a response with a fixed body: head and body in one write. Kept apart from the
+    /// streamed kinds so that the common case's async frame stays small.
+    @inline(never)
+    private func writeFixed(_ response: Response, _ bytes: [UInt8], for head: RequestHead, keepAlive: Bool,
+                            record: ConnectionRecord) async throws -> Bool {
+        let suppressBody = head.method == .head || response.status.forbidsBody
+        out.removeAll(keepingCapacity: true)
+        out.reserveCapacity(512)
+        ResponseHeadWriter.write(status: response.status, version: head.version, headers: response.headers, more: response.standardFields,
+                                 framing: response.status.forbidsBody ? .none : .length(bytes.count),
+                                 date: true, connection: connectionField(keepAlive: keepAlive, version: head.version), into: &out)
+        try await channel.write(out, suppressBody ? [] : bytes)
+        record.counter.addSent(out.count + (suppressBody ? 0 : bytes.count))
+        return keepAlive
+    }
+
+    /// Writes a streamed, raw or hijacked response.
+    @inline(never)
+    private func writeStreamed(_ response: Response, for head: RequestHead, keepAlive: Bool, inbound: InboundStream,
+                               record: ConnectionRecord) async throws -> Bool {
         let counter = record.counter
         let version = head.version
         let suppressBody = head.method == .head || response.status.forbidsBody
         var keepAlive = keepAlive
-        func connectionField() -> StaticString? { keepAlive ? (version == .http1_0 ? "keep-alive" : nil) : "close" }
+        func connectionField() -> StaticString? { self.connectionField(keepAlive: keepAlive, version: version) }
         out.removeAll(keepingCapacity: true)
         out.reserveCapacity(512)
         switch response.body {
         case .empty, .bytes:
-            var bytes: [UInt8] = []
-            if case .bytes(let b) = response.body { bytes = b }
-            ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers, more: response.standardFields,
-                                     framing: response.status.forbidsBody ? .none : .length(bytes.count),
-                                     date: true, connection: connectionField(), into: &out)
-            try await channel.write(out, suppressBody ? [] : bytes)
-            counter.addSent(out.count + (suppressBody ? 0 : bytes.count))
-            return keepAlive
+            preconditionFailure("fixed bodies are written by writeFixed")
 
         case .stream(let produce):
             let chunked = version == .http1_1
@@ -235,7 +301,7 @@ struct Connection {
     }
 
     /// Answers a request the parser refused, then closes.
-    private func refuse(_ error: HTTPParseError, _ out: inout [UInt8]) async {
+    private func refuse(_ error: HTTPParseError) async {
         let body = JSONText.errorBody(error.message)
         out.removeAll(keepingCapacity: true)
         ResponseHeadWriter.write(status: error.status, headers: ["Content-Type": "application/json"],

@@ -94,7 +94,6 @@ public final class Server: Sendable {
     /// Serves one connection over any byte channel until it closes, in the current task: the
     /// registry cancels that task if the client hangs up during a slow request.
     public func serve(_ channel: any ByteChannel, listener: String) async {
-        await Connection(channel: channel, service: service, configuration: configuration, listener: listener,
-                         registry: connections, drain: drain).run()
+        await Connection(server: self, drain: drain, channel: channel, listener: listener).run()
     }
 }

@@ -16,25 +16,39 @@ public struct Service: Sendable {
 
     /// Answers one request. Never throws: every error becomes a response here.
     public func respond(to head: RequestHead, body: RequestBody, peer: String, listener: String) async -> Response {
+        switch prepare(head, body: body, peer: peer, listener: listener) {
+        case .answered(let response): response
+        case .routed(let request, let context): await chain.respond(to: request, context: context)
+        }
+    }
+
+    private enum Prepared {
+        case answered(Response)
+        case routed(Request, RequestContext)
+    }
+
+    /// Everything before the handler: split, decode, clean and route. Synchronous and kept apart
+    /// so that the async frame of `respond` stays small.
+    @inline(never)
+    private func prepare(_ head: RequestHead, body: RequestBody, peer: String, listener: String) -> Prepared {
         guard let (rawPath, rawQuery) = Self.split(target: head.target, method: head.method) else {
-            return .error("malformed request target", status: .badRequest)
+            return .answered(.error("malformed request target", status: .badRequest))
         }
         guard let path = PercentDecoding.decode(rawPath) else {
-            return .error("invalid URL escape in path", status: .badRequest)
+            return .answered(.error("invalid URL escape in path", status: .badRequest))
         }
         if let clean = PathCleaning.cleaned(path) {
             let location = rawQuery.isEmpty ? clean : clean + "?" + rawQuery
-            return Response(status: .movedPermanently, headers: ["Location": location])
+            return .answered(Response(status: .movedPermanently, headers: ["Location": location]))
         }
         guard let match = router.match(head.method, path: path) else {
-            return Self.pageNotFound
+            return .answered(Self.pageNotFound)
         }
         let context = RequestContext(
             requestID: Self.requestCounter.add(1, ordering: .relaxed).newValue, peer: peer, listener: listener,
             routeTemplate: match.route.template, pathParameters: match.parameters, requestedVersion: match.version,
             handler: match.route.handler)
-        let request = Request(head: head, path: path, query: QueryParameters(rawQuery), body: body)
-        return await chain.respond(to: request, context: context)
+        return .routed(Request(head: head, path: path, query: QueryParameters(rawQuery), body: body), context)
     }
 
     /// Docker's answer for an unknown route, which bypasses the middleware (spec §2.2).

@@ -63,7 +63,11 @@ public final class Socket: ByteChannel {
             }
             switch failure {
             case EINTR: continue
-            case EAGAIN: try await reactor.wait(for: .read, fd)
+            case EAGAIN:
+                // A head reader's empty buffer is not held through the wait (see above).
+                if buffer.capacity <= 1024 { buffer.releaseIfEmpty() }
+                try await reactor.wait(for: .read, fd)
+                buffer.reserveWritable(1024)
             default: throw SocketError("read", code: failure)
             }
         }
