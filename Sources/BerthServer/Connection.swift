@@ -151,6 +151,7 @@ final class Connection {
     /// request and its job. While a watchable request is handled, the registry's sweeper may
     /// watch it: if the client hangs up, the connection is cancelled, and nil is returned. Quick
     /// handlers never pay for a watch.
+    @inline(__always)
     private func respond(_ head: RequestHead, _ body: RequestBody, _ record: ConnectionRecord) async -> Response? {
         let response = await service.respond(to: head, body: body, peer: channel.peer, listener: listener)
         return registry.endRequest(record) ? nil : response

@@ -27,6 +27,7 @@ public struct MiddlewareChain: Sendable {
         self.steps = steps
     }
 
+    @inline(__always)
     public func respond(to request: Request, context: RequestContext) async -> Response {
         var context = context
         var entered = 0
