@@ -132,30 +132,51 @@ func readFile(_ path: String) -> String? {
 }
 
 /// Where a whole response ends in `buffer`, if it is complete (Content-Length or chunked).
+/// Byte scans only: the load generator must cost far less per response than the server.
 func responseEnd(_ buffer: [UInt8]) -> Int? {
-    guard buffer.count >= 4 else { return nil }
-    var headEnd = -1
-    for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
-        headEnd = i + 4
-        break
-    }
-    guard headEnd > 0 else { return nil }
-    let head = String(decoding: buffer[..<headEnd], as: UTF8.self).lowercased()
-    if let range = head.firstRange(of: "content-length: ") {
-        let digits = head[range.upperBound...].prefix { $0.isNumber }
-        let length = Int(digits) ?? 0
-        return buffer.count >= headEnd + length ? headEnd + length : nil
-    }
-    if head.contains("transfer-encoding: chunked") {
-        let tail = Array("0\r\n\r\n".utf8)
-        guard buffer.count >= headEnd + 5 else { return nil }
-        for i in headEnd...(buffer.count - 5) where Array(buffer[i..<(i + 5)]) == tail && (i == headEnd || buffer[i - 1] == 10) {
-            return i + 5
+    buffer.withUnsafeBufferPointer { b -> Int? in
+        let count = b.count
+        guard count >= 4 else { return nil }
+        var headEnd = -1
+        var i = 0
+        while i + 3 < count {
+            if b[i] == 13 && b[i + 1] == 10 && b[i + 2] == 13 && b[i + 3] == 10 { headEnd = i + 4; break }
+            i += 1
+        }
+        guard headEnd > 0 else { return nil }
+        // Find a header line starting with `name` (case-insensitive) and return where its value starts.
+        func field(_ name: [UInt8]) -> Int? {
+            var line = 0
+            while line < headEnd {
+                var end = line
+                while end < headEnd && b[end] != 10 { end += 1 }
+                if end - line > name.count {
+                    var same = true
+                    for k in 0..<name.count where b[line + k] | 0x20 != name[k] { same = false; break }
+                    if same { return line + name.count }
+                }
+                line = end + 1
+            }
+            return nil
+        }
+        if var v = field(contentLength) {
+            while v < headEnd && b[v] == 32 { v += 1 }
+            var length = 0
+            while v < headEnd && b[v] >= 48 && b[v] <= 57 { length = length * 10 + Int(b[v] - 48); v += 1 }
+            return count >= headEnd + length ? headEnd + length : nil
+        }
+        guard field(transferEncoding) != nil else { return headEnd }
+        // Chunked (rare here): the response ends at the last chunk.
+        guard count >= headEnd + 5 else { return nil }
+        for j in headEnd...(count - 5)
+        where b[j] == 48 && b[j + 1] == 13 && b[j + 2] == 10 && b[j + 3] == 13 && b[j + 4] == 10 && (j == headEnd || b[j - 1] == 10) {
+            return j + 5
         }
         return nil
     }
-    return headEnd
 }
+private let contentLength = Array("content-length:".utf8)
+private let transferEncoding = Array("transfer-encoding: chunked".utf8)
 
 struct Result {
     var latencies: [Double] = []
@@ -166,27 +187,38 @@ struct Result {
 func runLoad(_ options: Options) -> Result {
     let request = Array("GET \(options.path) HTTP/1.1\r\nHost: bench\r\nUser-Agent: berth-bench\r\n\(options.closeMode ? "Connection: close\r\n" : "")\r\n".utf8)
     let epfd = berth_epoll_create()
-    var buffers: [Int32: [UInt8]] = [:]
-    var sentAt: [Int32: Double] = [:]
+    // Per-connection state, indexed by descriptor.
+    var buffers: [[UInt8]] = []
+    var sentAt: [Double] = []
+    var open: [Bool] = []
+    var openCount = 0
     var result = Result()
     result.latencies.reserveCapacity(1 << 20)
     func start() {
         let fd = connectSocket(options)
         guard fd >= 0 else { result.errors += 1; return }
         _ = berth_epoll_add(epfd, fd)
-        buffers[fd] = []
+        if Int(fd) >= open.count {
+            let grow = Int(fd) + 1 - open.count
+            buffers += Array(repeating: [], count: grow)
+            sentAt += Array(repeating: 0, count: grow)
+            open += Array(repeating: false, count: grow)
+        }
+        open[Int(fd)] = true
+        openCount += 1
+        buffers[Int(fd)].removeAll(keepingCapacity: true)
         send(fd)
     }
     func send(_ fd: Int32) {
-        sentAt[fd] = now()
+        sentAt[Int(fd)] = now()
         let n = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         if n != request.count { result.errors += 1 }
     }
     func finish(_ fd: Int32) {
         _ = berth_epoll_del(epfd, fd)
         close(fd)
-        buffers[fd] = nil
-        sentAt[fd] = nil
+        open[Int(fd)] = false
+        openCount -= 1
     }
     let begin = now()
     let deadline = begin + options.seconds
@@ -194,34 +226,44 @@ func runLoad(_ options: Options) -> Result {
     var fds = [Int32](repeating: 0, count: 256)
     var events = [UInt32](repeating: 0, count: 256)
     var chunk = [UInt8](repeating: 0, count: 65536)
-    while !buffers.isEmpty {
+    while openCount > 0 {
+        if now() > deadline + 10 {  // a server that stopped answering: count what is left as errors
+            result.errors += openCount
+            break
+        }
         let n = berth_epoll_wait(epfd, &fds, &events, 256, 1000)
         if n < 0 { if errno == EINTR { continue }; break }
         for i in 0..<Int(n) {
             let fd = fds[i]
-            guard buffers[fd] != nil else { continue }
+            let slot = Int(fd)
+            guard slot < open.count, open[slot] else { continue }
             var closed = false
+            let hungUp = events[i] & UInt32(BERTH_EV_HUP | BERTH_EV_ERROR) != 0
             while true {
                 let r = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if r > 0 { buffers[fd]! += chunk[..<r]; continue }  // present: checked above
+                if r > 0 {
+                    buffers[slot] += chunk[..<r]
+                    // A short read drained the socket, and new bytes bring a new edge; after a
+                    // hang-up no edge will come, so read on to the end of stream.
+                    if r < chunk.count && !hungUp { break }
+                    continue
+                }
                 if r == 0 { closed = true }
                 break
             }
-            while let end = responseEnd(buffers[fd]!) {  // present: checked above
+            if let end = responseEnd(buffers[slot]) {
                 let t = now()
-                if let sent = sentAt[fd] { result.latencies.append(t - sent) }
-                buffers[fd]!.removeFirst(end)  // present: checked above
-                if !buffers[fd]!.starts(with: Array("HTTP/1.1 2".utf8)) && !buffers[fd]!.isEmpty { }  // next response may follow
+                result.latencies.append(t - sentAt[slot])
+                buffers[slot].removeFirst(end)
                 if options.closeMode {
                     finish(fd)
                     if t < deadline { start() }
-                    closed = false
-                    break
+                    continue
                 }
                 if t < deadline { send(fd) } else { finish(fd) }
-                break
+                continue
             }
-            if closed && buffers[fd] != nil {
+            if closed {
                 result.errors += 1
                 finish(fd)
                 if now() < deadline { start() }
