@@ -27,29 +27,64 @@ public struct MiddlewareChain: Sendable {
         self.steps = steps
     }
 
-    @inline(__always)
     public func respond(to request: Request, context: RequestContext) async -> Response {
-        var context = context
-        var entered = 0
+        await respond(RoutedRequest(request, context))
+    }
+
+    /// Runs the steps and the handler for a routed request. The request lives in a box so that
+    /// the async frames around the handler hold a reference, not copies (a task keeps the memory
+    /// of its deepest frames while its connection sits idle).
+    @inline(__always)
+    func respond(_ routed: RoutedRequest) async -> Response {
         var response: Response
-        do {
-            var early: Response?
-            for step in steps {
-                entered += 1
-                early = try step.willRespond(to: request, context: &context)
-                if early != nil { break }
-            }
-            if let early {
-                response = early
-            } else {
-                response = try await context.handler(request, context)
-            }
-        } catch {
-            response = ErrorResponse.response(for: error)
+        if let early = enter(routed) {
+            response = early
+        } else {
+            response = await Self.runHandler(routed)
         }
-        for step in steps[..<entered].reversed() {
-            step.didRespond(to: request, context: context, response: &response)
-        }
+        leave(routed, &response)
         return response
+    }
+
+    /// Runs `willRespond` of each step until one answers (or throws).
+    private func enter(_ routed: RoutedRequest) -> Response? {
+        do {
+            for step in steps {
+                routed.entered += 1
+                if let early = try step.willRespond(to: routed.request, context: &routed.context) { return early }
+            }
+            return nil
+        } catch {
+            return ErrorResponse.response(for: error)
+        }
+    }
+
+    @inline(never)
+    private static func runHandler(_ routed: RoutedRequest) async -> Response {
+        do {
+            return try await routed.context.handler(routed.request, routed.context)
+        } catch {
+            return ErrorResponse.response(for: error)
+        }
+    }
+
+    /// Runs `didRespond` of each step entered, innermost first.
+    private func leave(_ routed: RoutedRequest, _ response: inout Response) {
+        for step in steps[..<routed.entered].reversed() {
+            step.didRespond(to: routed.request, context: routed.context, response: &response)
+        }
+    }
+}
+
+/// A request on its way through the middleware: the request, its context as the steps update it,
+/// and how many steps it entered.
+final class RoutedRequest {
+    let request: Request
+    var context: RequestContext
+    var entered = 0
+
+    init(_ request: Request, _ context: RequestContext) {
+        self.request = request
+        self.context = context
     }
 }

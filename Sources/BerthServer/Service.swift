@@ -18,13 +18,13 @@ public struct Service: Sendable {
     public func respond(to head: RequestHead, body: RequestBody, peer: String, listener: String) async -> Response {
         switch prepare(head, body: body, peer: peer, listener: listener) {
         case .answered(let response): response
-        case .routed(let request, let context): await chain.respond(to: request, context: context)
+        case .routed(let routed): await chain.respond(routed)
         }
     }
 
     private enum Prepared {
         case answered(Response)
-        case routed(Request, RequestContext)
+        case routed(RoutedRequest)
     }
 
     /// Everything before the handler: split, decode, clean and route. Synchronous and kept apart
@@ -48,7 +48,7 @@ public struct Service: Sendable {
             requestID: Self.requestCounter.add(1, ordering: .relaxed).newValue, peer: peer, listener: listener,
             routeTemplate: match.route.template, pathParameters: match.parameters, requestedVersion: match.version,
             handler: match.route.handler)
-        return .routed(Request(head: head, path: path, query: QueryParameters(rawQuery), body: body), context)
+        return .routed(RoutedRequest(Request(head: head, path: path, query: QueryParameters(rawQuery), body: body), context))
     }
 
     /// Docker's answer for an unknown route, which bypasses the middleware (spec §2.2).
