@@ -60,9 +60,6 @@ final class ConnectionRecord: Sendable {
         watcher?.cancel()
     }
 
-    var state: ConnectionRegistry.State {
-        ConnectionRegistry.State(rawValue: UInt8(word.load(ordering: .relaxed) & Self.stateMask)) ?? .idle
-    }
 
     /// Enters `state`; false if the connection has been interrupted.
     func set(_ state: ConnectionRegistry.State, watchable: Bool) -> Bool {
