@@ -20,7 +20,8 @@ public enum TestServer {
                 return try await body(memory)
             }
             for await channel in connections {
-                group.addTask {
+                // As the server does for accepted sockets: connection work runs on the reactor.
+                group.addTask(executorPreference: Reactor.shared) {
                     await server.serve(channel, listener: "memory")
                     return nil
                 }

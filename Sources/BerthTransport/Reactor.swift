@@ -24,6 +24,9 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
 
     private struct Registration {
         var registered = false
+        /// Counts registrations of this descriptor number; events carry it, so one read for a
+        /// closed socket is not applied to a new socket that reuses the number.
+        var generation: UInt32 = 0
         var reader: Waiter?
         var writer: Waiter?
         var readReady = false
@@ -56,16 +59,18 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
     /// Adds a non-blocking descriptor. Call once, before the first `wait`.
     public func register(_ fd: Int32) throws {
         precondition(fd >= 0, "registering an invalid descriptor")
-        table.withLock { table in
+        let generation = table.withLock { table -> UInt32 in
             let index = Int(fd)
             if index >= table.count {
                 table.append(contentsOf: repeatElement(Registration(), count: max(index + 1, table.count * 2) - table.count))
             }
-            table[index] = Registration(registered: true)
+            let generation = table[index].generation &+ 1
+            table[index] = Registration(registered: true, generation: generation)
+            return generation
         }
-        if berth_epoll_add(epollFD, fd) != 0 {
+        if berth_epoll_add_tagged(epollFD, fd, generation) != 0 {
             let code = errno
-            table.withLock { $0[Int(fd)] = Registration() }
+            table.withLock { $0[Int(fd)] = Registration(generation: generation) }
             throw SocketError("epoll_ctl", code: code)
         }
     }
@@ -74,7 +79,7 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
     public func deregister(_ fd: Int32) {
         let registration = table.withLock { table -> Registration? in
             guard Int(fd) < table.count, table[Int(fd)].registered else { return nil }
-            defer { table[Int(fd)] = Registration() }
+            defer { table[Int(fd)] = Registration(generation: table[Int(fd)].generation) }
             return table[Int(fd)]
         }
         _ = berth_epoll_del(epollFD, fd)
@@ -147,6 +152,7 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
         let capacity = 256
         let fds = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
         let events = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+        let tags = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
         var ready: [CheckedContinuation<Void, any Error>] = []
         ready.reserveCapacity(capacity)
         threadID.store(UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))), ordering: .relaxed)
@@ -160,7 +166,7 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
             batch.removeAll(keepingCapacity: true)
             sleeping.store(true, ordering: .sequentiallyConsistent)
             let pendingJobs = jobs.withLock { !$0.isEmpty }
-            let n = berth_epoll_wait(epollFD, fds, events, Int32(capacity), pendingJobs ? 0 : -1)
+            let n = berth_epoll_wait_tagged(epollFD, fds, tags, events, Int32(capacity), pendingJobs ? 0 : -1)
             sleeping.store(false, ordering: .releasing)
             if n < 0 {
                 if errno == EINTR { continue }
@@ -171,7 +177,7 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
                     let fd = fds[i]
                     if fd == wakeFD { _ = berth_eventfd_drain(wakeFD); continue }
                     let r = Int(fd)
-                    guard r < table.count, table[r].registered else { continue }
+                    guard r < table.count, table[r].registered, table[r].generation == tags[i] else { continue }
                     let bits = events[i]
                     if bits & UInt32(BERTH_EV_HUP | BERTH_EV_ERROR) != 0 { table[r].readClosed = true }
                     if bits & UInt32(BERTH_EV_READ) != 0 {

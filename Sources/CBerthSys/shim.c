@@ -13,13 +13,15 @@
 
 int berth_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
-int berth_epoll_add(int epfd, int fd) {
+int berth_epoll_add_tagged(int epfd, int fd, uint32_t tag) {
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    ev.data.fd = fd;
+    ev.data.u64 = ((uint64_t)tag << 32) | (uint32_t)fd;
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
+
+int berth_epoll_add(int epfd, int fd) { return berth_epoll_add_tagged(epfd, fd, 0); }
 
 int berth_epoll_del(int epfd, int fd) {
     struct epoll_event ev;
@@ -27,7 +29,7 @@ int berth_epoll_del(int epfd, int fd) {
     return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &ev);
 }
 
-int berth_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int max, int timeout_ms) {
+int berth_epoll_wait_tagged(int epfd, int32_t *fds, uint32_t *tags, uint32_t *events, int max, int timeout_ms) {
     struct epoll_event evs[256];
     if (max > 256) max = 256;
     int n = epoll_wait(epfd, evs, max, timeout_ms);
@@ -37,10 +39,15 @@ int berth_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int max, int time
         if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) out |= BERTH_EV_WRITE;
         if (e & (EPOLLRDHUP | EPOLLHUP)) out |= BERTH_EV_HUP;
         if (e & EPOLLERR) out |= BERTH_EV_ERROR;
-        fds[i] = evs[i].data.fd;
+        fds[i] = (int32_t)(evs[i].data.u64 & 0xffffffffu);
+        if (tags) tags[i] = (uint32_t)(evs[i].data.u64 >> 32);
         events[i] = out;
     }
     return n;
+}
+
+int berth_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int max, int timeout_ms) {
+    return berth_epoll_wait_tagged(epfd, fds, NULL, events, max, timeout_ms);
 }
 
 int berth_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }

@@ -2,6 +2,7 @@
 import BerthSync
 import BerthEngine
 import BerthHTTP
+import BerthServer
 import BerthTesting
 import Foundation
 import Testing
@@ -9,14 +10,18 @@ import Testing
 @Suite struct DaemonTests {
     @Test func clientsThatConnectDuringInitialisationAreAnsweredAfterIt() async throws {
         let initialised = Locked(false)
+        let release = ActivationGate()
         try await DaemonHarness.with(initialize: {
-            try await Task.sleep(for: .milliseconds(500))
+            try await release.wait()
             initialised.withLock { $0 = true }
         }) { harness in
             // The socket is bound already: connecting succeeds and the request waits in the backlog.
             let client = try await harness.client()
+            try await client.send(TestClient.encode("GET", "/_ping"))
+            try await Task.sleep(for: .milliseconds(100))  // time enough for a wrong early answer
             #expect(!initialised.withLock { $0 })
-            let response = try await client.request("GET", "/_ping")
+            release.open()
+            let response = try await client.readResponse()
             #expect(response.status == 200)
             #expect(response.bodyText == "OK")
             #expect(initialised.withLock { $0 }, "answered only after initialisation")

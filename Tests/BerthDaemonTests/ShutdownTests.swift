@@ -87,15 +87,21 @@ struct ProcessShutdownTests {
 
 /// Graceful shutdown of an in-process daemon, with routes that take their time.
 @Suite struct DaemonShutdownTests {
-    /// A daemon with test routes: `/test/slow` (300 ms), `/test/stubborn` (ignores cancellation for
-    /// 30 s) and `/test/block` (waits for cancellation, counting it).
-    private static func daemon(shutdownTimeout: Duration = .seconds(15),
+    /// A daemon with test routes: `/test/slow` (until `slowRelease` opens, at most 10 s),
+    /// `/test/stubborn` (ignores cancellation for 30 s) and `/test/block` (waits for cancellation,
+    /// counting it).
+    private static func daemon(shutdownTimeout: Duration = .seconds(15), slowRelease: ActivationGate = ActivationGate(),
                                initialize: @escaping @Sendable () async throws -> Void = {}) -> Daemon {
         var configuration = DaemonHarness.configuration()
         configuration.shutdownTimeout = shutdownTimeout
         return Daemon(configuration: configuration, facts: SystemFacts(), engineID: "X", logger: quietLogger, initialize: initialize, routes: { router, engine in
             router.add(.get, "/test/slow") { _, _ in
-                try await Task.sleep(for: .milliseconds(300))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await slowRelease.wait() }
+                    group.addTask { try await Task.sleep(for: .seconds(10)) }
+                    try await group.next()
+                    group.cancelAll()
+                }
                 return .text("slow done")
             }
             router.add(.get, "/test/stubborn") { _, _ in
@@ -137,7 +143,8 @@ struct ProcessShutdownTests {
     }
 
     @Test func requestInFlightFinishesWithConnectionClose() async throws {
-        let daemon = Self.daemon()
+        let release = ActivationGate()
+        let daemon = Self.daemon(slowRelease: release)
         let stop = ActivationGate()
         let ending = Task { await daemon.runUntilStopped(stop) }
         let path = try await Self.socketPath(daemon)
@@ -146,6 +153,9 @@ struct ProcessShutdownTests {
         try await client.send(TestClient.encode("GET", "/test/slow"))
         try await Self.waitUntilActive(daemon)
         stop.open()
+        // The handler finishes only once the shutdown has begun, however slow this machine is.
+        for _ in 0..<1000 where !daemon.connections.isDraining { try await Task.sleep(for: .milliseconds(10)) }
+        release.open()
         let response = try await client.readResponse()
         #expect(response.status == 200)
         #expect(response.bodyText == "slow done")

@@ -21,6 +21,12 @@ int berth_epoll_add(int epfd, int fd);
 int berth_epoll_del(int epfd, int fd);
 /// Waits for events; fills fds[i] and events[i] (BERTH_EV_* bits). Returns the count or -1.
 int berth_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int max, int timeout_ms);
+/// As berth_epoll_add, with a tag reported back with each event: the reactor tags each
+/// registration with a generation, so an event read for a descriptor just before it was closed
+/// is not applied to a new socket that reuses its number.
+int berth_epoll_add_tagged(int epfd, int fd, uint32_t tag);
+/// As berth_epoll_wait, also filling tags[i].
+int berth_epoll_wait_tagged(int epfd, int32_t *fds, uint32_t *tags, uint32_t *events, int max, int timeout_ms);
 
 /// Milliseconds on CLOCK_MONOTONIC_COARSE: a few nanoseconds to read, a few milliseconds of
 /// resolution; for deadlines checked by a periodic sweep.
