@@ -19,7 +19,9 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
 
     private struct Waiter {
         let id: UInt64
-        let continuation: CheckedContinuation<Void, any Error>
+        /// Unchecked (a checked one costs an allocation per wait): whoever takes a waiter out of
+        /// the table, under its lock, is the one who resumes it, so it is resumed exactly once.
+        let continuation: UnsafeContinuation<Void, any Error>
     }
 
     private struct Registration {
@@ -93,7 +95,7 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
     public func wait(for interest: Interest, _ fd: Int32) async throws {
         let id = nextWaiterID.add(1, ordering: .relaxed).newValue
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 enum Outcome { case stored, ready, cancelled, closed, busy }
                 let outcome = table.withLock { table -> Outcome in
                     let i = Int(fd)
@@ -153,7 +155,7 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
         let fds = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
         let events = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
         let tags = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
-        var ready: [CheckedContinuation<Void, any Error>] = []
+        var ready: [UnsafeContinuation<Void, any Error>] = []
         ready.reserveCapacity(capacity)
         threadID.store(UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))), ordering: .relaxed)
         var batch: [UnownedJob] = []
