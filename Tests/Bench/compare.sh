@@ -8,7 +8,7 @@ SECONDS_PER_RUN=${1:-10}
 WORK=$(mktemp -d /tmp/berth-bench-XXXXXX)
 trap 'pkill -F "$WORK/berthd.pid" 2>/dev/null || true; pkill -F "$WORK/dockerd.pid" 2>/dev/null || true; sleep 1; rm -rf "$WORK"' EXIT
 
-swift build -c release --product berthd >/dev/null
+swift build -c release --static-swift-stdlib --product berthd >/dev/null
 swift build -c release --product berth-bench >/dev/null
 BENCH=.build/release/berth-bench
 BERTHD=.build/release/berthd

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=$(mktemp -d /tmp/berth-allocs-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-swift build -c release --product berthd >/dev/null
+swift build -c release --static-swift-stdlib --product berthd >/dev/null
 swift build -c release --product berth-bench >/dev/null
 gcc -O2 -shared -fPIC -o "$WORK/malloc-count.so" Tests/Bench/malloc-count.c -ldl
 
