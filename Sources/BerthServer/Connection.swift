@@ -80,9 +80,15 @@ final class Connection {
         inbound.beginBody(head.framing, expectsContinue: head.expectsContinue)
         let body = head.framing == .none ? RequestBody.empty : RequestBody(inbound: inbound)
         guard let response = await respond(head, body, record) else {
-            configuration.logger.debug("client \(channel.peer) left during \(head.method) \(head.target)")
+            logClientLeft(head)
             return .abort
         }
+        return await finish(response, head, inbound, record)
+    }
+
+    /// Writes the response and drains what is left of a small body.
+    @inline(never)
+    private func finish(_ response: Response, _ head: RequestHead, _ inbound: InboundStream, _ record: ConnectionRecord) async -> Next {
         var keepAlive = head.keepAlive && !registry.isDraining
         var drainAfter = false
         if !inbound.bodyComplete {
@@ -102,6 +108,12 @@ final class Connection {
         }
         if keepAlive && drainAfter { keepAlive = await inbound.discardBody(limit: configuration.maxBodyDrain) }
         return keepAlive ? .again : .close
+    }
+
+    /// Kept out of `exchange`: an interpolated log message would enlarge its async frame.
+    @inline(never)
+    private func logClientLeft(_ head: RequestHead) {
+        configuration.logger.debug("client \(channel.peer) left during \(head.method) \(head.target)")
     }
 
     /// Reads until a whole head is buffered. Nil when the client closed the connection first, or
@@ -158,6 +170,7 @@ final class Connection {
     }
 
     /// Writes a response. Returns whether the connection may carry another request.
+    @inline(__always)
     private func write(_ response: Response, for head: RequestHead, keepAlive: Bool, inbound: InboundStream,
                        record: ConnectionRecord) async throws -> Bool {
         switch response.body {
@@ -171,9 +184,7 @@ final class Connection {
         keepAlive ? (version == .http1_0 ? "keep-alive" : nil) : "close"
     }
 
-    /// Writes a response with a fixed body: head and body in one write. Kept apart from the
-    /// streamed kinds so that the common case's async frame stays small.
-    @inline(never)
+    /// Writes a response with a fixed body: head and body in one write.
     private func writeFixed(_ response: Response, _ bytes: [UInt8], for head: RequestHead, keepAlive: Bool,
                             record: ConnectionRecord) async throws -> Bool {
         let suppressBody = head.method == .head || response.status.forbidsBody

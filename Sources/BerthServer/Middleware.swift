@@ -59,7 +59,7 @@ public struct MiddlewareChain: Sendable {
         }
     }
 
-    @inline(never)
+    @inline(__always)  // into `Service.respond`: see its note on frames
     private static func runHandler(_ routed: RoutedRequest) async -> Response {
         do {
             return try await routed.context.handler(routed.request, routed.context)

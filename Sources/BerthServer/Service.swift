@@ -3,7 +3,9 @@ import Synchronization
 
 /// Routing and middleware, composed once: turns a parsed request into a response. The server
 /// runs one per daemon; the test harness runs the same one in memory.
-public struct Service: Sendable {
+///
+/// A class so that a connection's async frames hold a reference to it, not a copy of the router.
+public final class Service: Sendable {
     public let router: Router
     private let chain: MiddlewareChain
     private static let requestCounter = Atomic<UInt64>(0)
@@ -15,6 +17,11 @@ public struct Service: Sendable {
     }
 
     /// Answers one request. Never throws: every error becomes a response here.
+    ///
+    /// Not inlined into the connection: this frame (with the middleware and the handler call
+    /// inlined) and the handler's share one task-allocator slab, and the connection's outer frames
+    /// another, so an idle connection keeps two slabs (CONTRIBUTING.md, Benchmarks).
+    @inline(never)
     public func respond(to head: RequestHead, body: RequestBody, peer: String, listener: String) async -> Response {
         switch prepare(head, body: body, peer: peer, listener: listener) {
         case .answered(let response): response
