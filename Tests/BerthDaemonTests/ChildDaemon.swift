@@ -90,6 +90,13 @@ final class ChildDaemon: Sendable {
 
     func client() async throws -> TestClient { try await TestClient.connect(unixPath: socketPath) }
 
+    /// For `defer`: kills the child at once, so it cannot outlive a test process that ends
+    /// right after, and removes its files in the background.
+    func stopSoon() {
+        if exitStatus.value == nil { kill(pid, SIGKILL) }
+        Task { await stop() }
+    }
+
     func stop() async {
         if exitStatus.value == nil {
             kill(pid, SIGKILL)

@@ -17,7 +17,7 @@ struct HardeningTests {
     func descriptorExhaustionDoesNotStopTheDaemon() async throws {
         // 64 descriptors: a few for the daemon itself, the rest for connections.
         let daemon = try await ChildDaemon(launcher: ["/bin/sh", "-c", "ulimit -n 64 && exec \"$0\" \"$@\""])
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         let existing = try await daemon.client()
         #expect(try await existing.request("GET", "/_ping").bodyText == "OK")
 
@@ -50,7 +50,7 @@ struct HardeningTests {
     @Test(.disabled(if: underAddressSanitizer, "AddressSanitizer quarantines freed memory: RSS bounds measure it"))
     func anUnreadHundredMegabyteBodyCostsLittleMemory() async throws {
         let daemon = try await ChildDaemon()
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         _ = try await daemon.client().request("GET", "/_ping")
         let before = rss(daemon.pid)
         let client = try await daemon.client()
@@ -74,7 +74,7 @@ struct HardeningTests {
     @Test(.disabled(if: underAddressSanitizer, "AddressSanitizer quarantines freed memory: RSS bounds measure it"))
     func oversizedHeadsAreRefusedWithBoundedMemory() async throws {
         let daemon = try await ChildDaemon()
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         _ = try await daemon.client().request("GET", "/_ping")
         let before = rss(daemon.pid)
         let header = Array("X-Big: ".utf8) + [UInt8](repeating: 0x62, count: 1 << 20) + Array("\r\n".utf8)

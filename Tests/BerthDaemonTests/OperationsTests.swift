@@ -155,7 +155,7 @@ struct OperatorSignalTests {
     @Test func sighupReloadsTheConfigurationFile() async throws {
         let file = try writeConfigFile(#"{"labels": ["stage=one"]}"#)
         let daemon = try await ChildDaemon(arguments: ["--config-file", file])
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         #expect(try await daemon.client().request("GET", "/info").jsonObject?["Labels"] as? [String] == ["stage=one"])
         try #"{"labels": ["stage=two"]}"#.write(toFile: file, atomically: true, encoding: .utf8)
         daemon.signal(SIGHUP)
@@ -172,7 +172,7 @@ struct OperatorSignalTests {
 
     @Test func sigusr1WritesAStateDumpAndTheDaemonKeepsRunning() async throws {
         let daemon = try await ChildDaemon()
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         let idle = try await daemon.client()
         _ = try await idle.request("GET", "/_ping")
         daemon.signal(SIGUSR1)

@@ -18,7 +18,7 @@ struct TLSTests {
         let certificates = try await Certificates.make()
         let port = try freeTCPPort()
         let daemon = try await tlsDaemon(certificates, port: port)
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         let docker = try #require(ProcessRunner.dockerCLI)
         let run = try await ProcessRunner.run(docker, [
             "--tlsverify", "--tlscacert", certificates.ca, "--tlscert", certificates.clientCert, "--tlskey", certificates.clientKey,
@@ -33,7 +33,7 @@ struct TLSTests {
         let certificates = try await Certificates.make()
         let port = try freeTCPPort()
         let daemon = try await tlsDaemon(certificates, port: port)
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         let curl = try #require(ProcessRunner.find("curl"))
         let url = "https://127.0.0.1:\(port)/_ping"
         let good = try await ProcessRunner.run(curl, ["-sv", "--cacert", certificates.ca, "--cert", certificates.clientCert,
@@ -54,7 +54,7 @@ struct TLSTests {
         let certificates = try await Certificates.make()
         let port = try freeTCPPort()
         let daemon = try await tlsDaemon(certificates, port: port)
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         let openssl = try #require(Certificates.openssl)
         func handshake(_ version: String) async throws -> ProcessRunner.Outcome {
             try await ProcessRunner.run(openssl, ["s_client", "-connect", "127.0.0.1:\(port)", version, "-cipher", "DEFAULT@SECLEVEL=0",
@@ -71,7 +71,7 @@ struct TLSTests {
         let certificates = try await Certificates.make()
         let port = try freeTCPPort()
         let daemon = try await tlsDaemon(certificates, port: port)
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         let client = try await TestClient.connect(port: port)
         try await client.send(TestClient.encode("GET", "/_ping"))
         let reply = String(decoding: try await client.readToEnd(), as: UTF8.self)
@@ -82,7 +82,7 @@ struct TLSTests {
         let port = try freeTCPPort()
         let unix = NSTemporaryDirectory() + "berth-plain-\(UUID().uuidString.prefix(8)).sock"
         let daemon = try await ChildDaemon(arguments: ["--tls=false"], hosts: ["unix://\(unix)", "tcp://127.0.0.1:\(port)"], waitFor: unix)
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         // The unix socket is bound first; wait (bounded) for the TCP listener too.
         var tcpClient: TestClient?
         for _ in 0..<500 where tcpClient == nil {
@@ -159,7 +159,7 @@ struct SystemdTests {
         let path = NSTemporaryDirectory() + "berth-act-\(UUID().uuidString.prefix(8)).sock"
         defer { unlink(path) }
         let daemon = try await ChildDaemon(hosts: ["fd://7"], launcher: [launcher, "-l", path] + activationEnvironment, waitFor: path)
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         // The launcher creates the file just before it listens: retry the connect (bounded).
         for _ in 0..<200 {
             if let client = try? await TestClient.connect(unixPath: path) {
@@ -189,7 +189,7 @@ struct SystemdTests {
         let receiver = try NotifyReceiver(path: path)
         defer { receiver.close() }
         let daemon = try await ChildDaemon(environment: ["NOTIFY_SOCKET": path])
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         #expect(try await receiver.next() == "READY=1")
         daemon.signal(SIGTERM)
         #expect(try await receiver.next() == "STOPPING=1")
@@ -201,7 +201,7 @@ struct SystemdTests {
         let group = try #require(getgrgid(1)).pointee  // gid 1 exists on Debian ("daemon")
         let name = String(cString: group.gr_name)
         let daemon = try await ChildDaemon(arguments: ["-G", name])
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         var info = stat()
         #expect(lstat(daemon.socketPath, &info) == 0)
         #expect(info.st_mode & 0o777 == 0o660)
@@ -219,7 +219,7 @@ struct SystemdTests {
 
     @Test func aMissingDefaultGroupLeavesTheSocketRootOwnedWithAWarning() async throws {
         let daemon = try await ChildDaemon()
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         var info = stat()
         #expect(lstat(daemon.socketPath, &info) == 0)
         #expect(info.st_mode & 0o777 == 0o660)

@@ -13,7 +13,7 @@ import Testing
 struct ProcessShutdownTests {
     @Test func sigtermClosesIdleConnectionsEndsStreamsRefusesNewClientsAndCleansUp() async throws {
         let daemon = try await ChildDaemon()
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         let idle = try await daemon.client()
         #expect(try await idle.request("GET", "/_ping").bodyText == "OK")
         let events = try await daemon.client()
@@ -34,7 +34,7 @@ struct ProcessShutdownTests {
 
     @Test func sigintShutsDownToo() async throws {
         let daemon = try await ChildDaemon()
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         daemon.signal(SIGINT)
         #expect(try await daemon.waitForExit() == 0)
         #expect(daemon.log.contains("Processing signal 'interrupt'"))
@@ -42,7 +42,7 @@ struct ProcessShutdownTests {
 
     @Test func aThirdSignalForcesExit() async throws {
         let daemon = try await ChildDaemon(arguments: ["--shutdown-timeout", "30"])
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         // A request whose head has started arriving is in flight: graceful shutdown waits for it.
         let slow = try await daemon.client()
         try await slow.send("GET /_ping HTTP/1.1\r\n")
@@ -60,7 +60,7 @@ struct ProcessShutdownTests {
 
     @Test func descriptorsReturnToBaselineAfterAHundredCancelledStreams() async throws {
         let daemon = try await ChildDaemon()
-        defer { Task { await daemon.stop() } }
+        defer { daemon.stopSoon() }
         _ = try await daemon.client().request("GET", "/_ping")  // warm up lazily opened descriptors
         try await Task.sleep(for: .milliseconds(100))
         let baseline = daemon.openDescriptors
