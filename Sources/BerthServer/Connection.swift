@@ -59,18 +59,18 @@ final class Connection {
             } catch {
                 break
             }
-            switch await exchange(head, inbound, record) {
-            case .again: continue
-            case .close:
+            let next = await exchange(head, inbound, record)
+            if next == .again { continue }
+            if next == .close {
                 await lingeringClose()
                 return
-            case .abort: break
             }
-            break
+            break  // .abort
         }
         channel.close()
     }
 
+    /// After a request: read the next one, close (lingering), or drop the connection at once.
     private enum Next { case again, close, abort }
 
     /// Answers one request whose head has been read: runs the handler, writes the response and
