@@ -18,13 +18,6 @@ public enum HTTPDate {
     /// An IMF-fixdate is always this long.
     public static let length = 29
 
-    /// The current time as an IMF-fixdate.
-    public static func now() -> String {
-        var bytes: [UInt8] = []
-        append(to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     /// Appends the current time as an IMF-fixdate.
     public static func append(to out: inout [UInt8]) {
         var ts = timespec()

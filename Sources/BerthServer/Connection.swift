@@ -166,7 +166,7 @@ final class Connection {
     @inline(__always)
     private func respond(_ head: RequestHead, _ body: RequestBody, _ record: ConnectionRecord) async -> Response? {
         let response = await service.respond(to: head, body: body, peer: channel.peer, listener: listener)
-        return registry.endRequest(record) ? nil : response
+        return record.endRequest() ? nil : response
     }
 
     /// Writes a response. Returns whether the connection may carry another request.

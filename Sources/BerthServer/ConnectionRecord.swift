@@ -74,7 +74,8 @@ final class ConnectionRecord: Sendable {
         }
     }
 
-    /// Ends the running request's watch. Returns whether its client hung up.
+    /// The request has been handled. Stops any watch (synchronously withdrawing its wait, so the
+    /// connection may read again) and returns whether the client hung up meanwhile.
     func endRequest() -> Bool {
         var current = word.load(ordering: .relaxed)
         while true {

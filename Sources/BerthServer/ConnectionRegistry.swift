@@ -93,12 +93,6 @@ public final class ConnectionRegistry: Sendable {
         return !(state == .idle && isDraining)
     }
 
-    /// The request has been handled. Stops any watch (synchronously withdrawing its wait, so the
-    /// connection may read again) and returns whether the client hung up meanwhile.
-    func endRequest(_ record: ConnectionRecord) -> Bool {
-        record.endRequest()
-    }
-
     /// Starts a watch on every watchable request that has been running for longer than `after`:
     /// when its client hangs up, the connection (and so the request and its job) is cancelled.
     /// Requests quicker than that are never watched, so the common case pays nothing.

@@ -19,16 +19,12 @@ extension Middleware {
 
 /// The middleware around the matched route's handler. Errors thrown by a step or the handler are
 /// mapped to a response here, innermost, so every step sees error responses like any other.
-public struct MiddlewareChain: Sendable {
+struct MiddlewareChain: Sendable {
     private let steps: [any Middleware]
 
     /// `steps` run outermost first.
-    public init(_ steps: [any Middleware]) {
+    init(_ steps: [any Middleware]) {
         self.steps = steps
-    }
-
-    public func respond(to request: Request, context: RequestContext) async -> Response {
-        await respond(RoutedRequest(request, context))
     }
 
     /// Runs the steps and the handler for a routed request. The request lives in a box so that

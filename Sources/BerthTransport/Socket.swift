@@ -40,14 +40,15 @@ public final class Socket: ByteChannel {
     public var fd: Int32 { descriptor.load(ordering: .acquiring) }
 
     public func read(into buffer: inout ByteBuffer) async throws -> Int {
-        if drained.load(ordering: .relaxed) {
-            drained.store(false, ordering: .relaxed)
-            try await reactor.wait(for: .read, try openFD())
-        }
-        // At least 1 KiB free, reserved after any wait so that a caller that dropped its empty
-        // buffer holds none while idle. Readers that expect more (bodies) reserve more first.
-        buffer.reserveWritable(1024)
+        var mustWait = drained.exchange(false, ordering: .relaxed)
         while true {
+            if mustWait {
+                // An empty head buffer is not held through the wait: idle connections keep none.
+                // Readers that expect more (bodies) reserve more first, and keep it.
+                if buffer.capacity <= 1024 { buffer.releaseIfEmpty() }
+                try await reactor.wait(for: .read, try openFD())
+            }
+            buffer.reserveWritable(1024)
             let fd = try openFD()
             var failure: Int32 = 0
             var space = 0
@@ -57,17 +58,12 @@ public final class Socket: ByteChannel {
                 if r < 0 { failure = errno; return 0 }
                 return r
             }
-            if failure == 0 {
+            switch failure {
+            case 0:
                 if n > 0 && n < space { drained.store(true, ordering: .relaxed) }
                 return n
-            }
-            switch failure {
-            case EINTR: continue
-            case EAGAIN:
-                // A head reader's empty buffer is not held through the wait (see above).
-                if buffer.capacity <= 1024 { buffer.releaseIfEmpty() }
-                try await reactor.wait(for: .read, fd)
-                buffer.reserveWritable(1024)
+            case EINTR: mustWait = false
+            case EAGAIN: mustWait = true
             default: throw SocketError("read", code: failure)
             }
         }
