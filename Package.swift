@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Berth takes no package dependencies: the toolchain's modules, the system's C library
-// through a small shim, and nothing else.
+// through a small shim, and nothing else. Each target's dependencies are exactly the modules
+// its files import (`ManifestTests` checks it).
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -10,7 +11,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         // The daemon machinery: HTTP wire format, transport, server, engine.
-        .library(name: "Berth", targets: ["BerthSync", "BerthHTTP", "BerthLogging", "BerthTransport", "BerthTLS", "BerthServer", "BerthEngine"]),
+        .library(name: "Berth", targets: ["BerthCore", "BerthSync", "BerthHTTP", "BerthLogging", "BerthTransport", "BerthTLS",
+                                          "BerthServer", "BerthEngine"]),
         // The async test harness: in-memory and live servers and a test client.
         .library(name: "BerthTesting", targets: ["BerthTesting"]),
         .executable(name: "berthd", targets: ["berthd"]),
@@ -19,23 +21,32 @@ let package = Package(
     ],
     targets: [
         .target(name: "CBerthSys"),
-        .target(name: "BerthSync", swiftSettings: strict),
+        .target(name: "BerthCore", swiftSettings: strict),
+        .target(name: "BerthSync", dependencies: ["CBerthSys"], swiftSettings: strict),
         // The system's OpenSSL 3 (Debian: libssl-dev), and a C shim for its macros and callbacks.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "CBerthTLS", dependencies: ["COpenSSL"]),
-        .target(name: "BerthHTTP", dependencies: ["BerthSync"], swiftSettings: strict),
-        .target(name: "BerthLogging", dependencies: ["BerthSync"], swiftSettings: strict),
+        .target(name: "BerthHTTP", dependencies: ["BerthCore"], swiftSettings: strict),
+        .target(name: "BerthLogging", dependencies: ["BerthCore", "BerthSync"], swiftSettings: strict),
         .target(name: "BerthTransport", dependencies: ["CBerthSys", "BerthSync", "BerthLogging"], swiftSettings: strict),
         .target(name: "BerthTLS", dependencies: ["CBerthTLS", "BerthSync", "BerthTransport"], swiftSettings: strict),
-        .target(name: "BerthServer", dependencies: ["BerthSync", "BerthHTTP", "BerthTransport", "BerthLogging"], swiftSettings: strict),
-        .target(name: "BerthEngine", dependencies: ["BerthSync", "BerthHTTP", "BerthLogging"], swiftSettings: strict),
-        .target(name: "BerthDaemon", dependencies: ["BerthSync", "BerthServer", "BerthEngine", "BerthTransport", "BerthTLS", "BerthHTTP", "BerthLogging"], swiftSettings: strict),
-        .target(name: "BerthTesting", dependencies: ["BerthSync", "BerthServer", "BerthTransport", "BerthHTTP"], swiftSettings: strict),
+        .target(name: "BerthServer", dependencies: ["BerthCore", "BerthSync", "BerthHTTP", "BerthTransport", "BerthLogging"],
+                swiftSettings: strict),
+        .target(name: "BerthEngine", dependencies: ["BerthCore", "BerthSync", "BerthLogging"], swiftSettings: strict),
+        .target(name: "BerthDaemon", dependencies: ["BerthCore", "BerthSync", "BerthServer", "BerthEngine", "BerthTransport",
+                                                    "BerthTLS", "BerthHTTP", "BerthLogging"], swiftSettings: strict),
+        .target(name: "BerthTesting", dependencies: ["CBerthSys", "BerthSync", "BerthServer", "BerthTransport"], swiftSettings: strict),
         .executableTarget(name: "berthd", dependencies: ["BerthDaemon"], swiftSettings: strict),
         .executableTarget(name: "berth-bench", dependencies: ["CBerthSys"], swiftSettings: strict),
-        .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"], swiftSettings: strict),
-        .testTarget(name: "BerthServerTests", dependencies: ["BerthSync", "BerthServer", "BerthTesting", "BerthTransport"], swiftSettings: strict),
-        .testTarget(name: "BerthEngineTests", dependencies: ["BerthSync", "BerthEngine"], swiftSettings: strict),
-        .testTarget(name: "BerthDaemonTests", dependencies: ["BerthSync", "BerthDaemon", "BerthTesting"], swiftSettings: strict),
+        .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore"], swiftSettings: strict),
+        .testTarget(name: "BerthHTTPTests", dependencies: ["BerthCore", "BerthHTTP"], swiftSettings: strict),
+        .testTarget(name: "BerthServerTests", dependencies: ["BerthCore", "BerthSync", "BerthHTTP", "BerthLogging", "BerthServer",
+                                                            "BerthTesting", "BerthTransport"], swiftSettings: strict),
+        .testTarget(name: "BerthEngineTests", dependencies: ["BerthCore", "BerthSync", "BerthEngine"], swiftSettings: strict),
+        .testTarget(name: "BerthDaemonTests", dependencies: ["BerthCore", "BerthSync", "BerthDaemon", "BerthEngine", "BerthHTTP",
+                                                            "BerthLogging", "BerthServer", "BerthTesting", "BerthTransport"],
+                    swiftSettings: strict),
+        // Checks the package itself: every target's dependencies match its imports.
+        .testTarget(name: "ManifestTests", swiftSettings: strict),
     ]
 )

@@ -1,4 +1,4 @@
-import BerthHTTP
+import BerthCore
 
 /// The `since`/`until` values the API accepts (dockerd's `GetTimestamp`): a Go duration before
 /// now (`10m`, `1h30m`, `1.5s`), Unix seconds with an optional fraction (`1795374251.5`), or an
@@ -112,19 +112,9 @@ enum APITimestamp {
             }
         }
         guard i == chars.count else { return nil }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = Timestamp.daysSinceEpoch(year: year, month: month, day: day)
         return Int64(days * 86400 + seconds - offset) * 1_000_000_000 + nanos
     }
 
     private static func pow10(_ n: Int) -> Int { (0..<n).reduce(1) { acc, _ in acc * 10 } }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
 }

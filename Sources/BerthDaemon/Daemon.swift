@@ -1,6 +1,5 @@
 import BerthSync
 import BerthEngine
-import BerthHTTP
 import BerthLogging
 import BerthServer
 import BerthTransport
@@ -73,11 +72,11 @@ public final class Daemon: Sendable {
         let middleware: [any Middleware] = [
             MetricsMiddleware(metrics: metrics),
             LoggingMiddleware(logger: logger),
-            CORSMiddleware(allowOrigin: { [settings] in settings.current.apiCorsHeader }),
-            APIVersionMiddleware(minimum: APIVersion(BerthVersion.minimumAPIVersion), maximum: APIVersion(BerthVersion.apiVersion),
-                                 serverHeader: BerthVersion.serverHeader),
+            CORSMiddleware(allowOrigin: { [settings] in settings.current.apiCorsHeader },
+                           allowHeaders: DockerAPI.corsAllowHeaders, allowMethods: DockerAPI.corsAllowMethods),
+            APIVersionMiddleware(DockerAPI.versionPolicy),
         ]
-        return Service(router: router, middleware: middleware)
+        return Service(router: router, middleware: middleware, notFound: DockerAPI.notFound)
     }
 
     /// Registers the daemon's jobs with the engine (once; `run()` calls it). Tests call it to run
@@ -159,7 +158,7 @@ public final class Daemon: Sendable {
     func makeMetricsService() -> Service {
         var router = Router()
         router.add(.get, "/metrics", versioned: false) { [weak self] _, _ in
-            guard let self else { return Service.pageNotFound }
+            guard let self else { return Service.plainNotFound }
             let text = PrometheusText.render(metrics: metrics.snapshot, openConnections: connections.openCount,
                                              accepted: connections.acceptedByListener, jobs: await engine.jobStats)
             return Response(status: .ok, headers: ["Content-Type": PrometheusText.contentType], body: .bytes(Array(text.utf8)))

@@ -4,6 +4,7 @@ import BerthServer
 import BerthTLS
 import BerthTransport
 import Dispatch
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +16,7 @@ extension Daemon {
     public static func main(arguments: [String]) async -> Never {
         let configuration: DaemonConfiguration
         do {
-            configuration = try ConfigurationLoader.load(arguments: arguments, environment: ProcessEnvironment.current,
+            configuration = try ConfigurationLoader.load(arguments: arguments, environment: ProcessInfo.processInfo.environment,
                                                          isRoot: getuid() == 0)
         } catch {
             StandardError.write(error.message + "\n")
@@ -62,10 +63,10 @@ extension Daemon {
             exit(1)
         }
         let daemon = Daemon(configuration: configuration, facts: SystemFacts.gather(), engineID: engineID, logger: logger,
-                            listenerOptions: options, notifier: SystemdNotifier(environment: ProcessEnvironment.current))
+                            listenerOptions: options, notifier: SystemdNotifier(environment: ProcessInfo.processInfo.environment))
         let stop = ActivationGate()
         let signals = SignalHandling(logger: logger, onShutdown: { stop.open() }, onReload: {
-            Task { await daemon.reload(environment: ProcessEnvironment.current, isRoot: getuid() == 0) }
+            Task { await daemon.reload(environment: ProcessInfo.processInfo.environment, isRoot: getuid() == 0) }
         }, onDump: {
             Task {
                 do { _ = try await daemon.dumpState() } catch { logger.error("could not write the state dump: \(error)") }
@@ -109,7 +110,7 @@ extension Daemon {
             }
         }
         if configuration.hosts.contains(where: { if case .fd = $0 { true } else { false } }) {
-            options.activated = try SystemdActivation.takeSockets(environment: ProcessEnvironment.current)
+            options.activated = try SystemdActivation.takeSockets(environment: ProcessInfo.processInfo.environment)
         }
         return options
     }

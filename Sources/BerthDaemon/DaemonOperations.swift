@@ -1,3 +1,4 @@
+import BerthCore
 import BerthEngine
 import BerthLogging
 import BerthServer
@@ -84,10 +85,10 @@ extension Daemon {
     /// `<exec-root>/berthd-state-<UTC timestamp>.log` (`SIGUSR1`) and returns the path.
     public func dumpState() async throws -> String {
         let now = ContinuousClock.now
-        let nanos = EventBus.nowNanos()
-        let stamp = String(SystemJobs.rfc3339Nano(nanos).prefix(19).filter { $0 != ":" }) + "Z"
+        let time = Timestamp.rfc3339(nanoseconds: Timestamp.nowNanoseconds())
+        let stamp = String(time.prefix(19).filter { $0 != ":" }) + "Z"
         let path = "\(configuration.execRoot)/berthd-state-\(stamp).log"
-        var text = "berthd \(BerthVersion.version) state at \(SystemJobs.rfc3339Nano(nanos))\n"
+        var text = "berthd \(BerthVersion.version) state at \(time)\n"
         text += "pid \(getpid()), up \((now - started).seconds) s, settings \(settings.current)\n\n"
         text += "listeners:\n"
         for listener in listeners.withLock({ $0 }) { text += "  \(listener.address) on \(listener.displayAddress)\n" }
@@ -103,12 +104,12 @@ extension Daemon {
             text += "  \(name): \(stats.count) run, \(stats.errors) failed, max \(stats.maxDuration)\n"
         }
         text += "\nevents: \(await events.listenerCount) listeners\n"
-        let bytes = Array(text.utf8)
+        let bytes = Data(text.utf8)
         try await BlockingWork.run {
             do {
-                try LocalFile.write(path, bytes, mode: 0o600)
-            } catch let failure as LocalFile.Failure {
-                throw ConfigurationError("cannot write \(path): \(SocketError.text(for: failure.code))")
+                try Directories.write(path, bytes, mode: 0o600)
+            } catch {
+                throw ConfigurationError("cannot write \(path): \(ConfigurationError.reason(of: error))")
             }
         }
         logger.info("daemon state written to \(path)")

@@ -1,3 +1,4 @@
+import BerthCore
 import BerthEngine
 import BerthHTTP
 import BerthServer
@@ -12,7 +13,7 @@ enum DebugRoutes {
     static func register(on router: inout Router, daemon: Daemon) {
         func debugOnly(_ handler: @escaping @Sendable (Daemon) async throws -> Response) -> Handler {
             { [weak daemon] _, _ in
-                guard let daemon, daemon.settings.current.debug else { return Service.pageNotFound }
+                guard let daemon, daemon.settings.current.debug else { return DockerAPI.notFound }
                 return try await handler(daemon)
             }
         }
@@ -89,7 +90,7 @@ enum DebugRoutes {
     }
 
     static func vars(_ daemon: Daemon) async throws -> Vars {
-        let status = try await BlockingWork.run { LocalFile.readText("/proc/self/status") ?? "" }
+        let status = try await BlockingWork.run { readText("/proc/self/status") ?? "" }
         func kib(_ field: String) -> Int {
             guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return 0 }
             return (line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024

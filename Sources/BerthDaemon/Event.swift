@@ -1,4 +1,4 @@
-/// An event as `/events` sends it (spec §3.4): `Type`, `Action`, `Actor`, `scope`, `time`,
+/// An event as dockerd's `/events` sends it: `Type`, `Action`, `Actor`, `scope`, `time`,
 /// `timeNano`, and for container events the legacy `status`, `id` and `from`.
 public struct Event: Sendable, Codable, Equatable {
     public struct Actor: Sendable, Codable, Equatable {

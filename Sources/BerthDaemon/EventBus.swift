@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import BerthCore
 
 /// Where backends publish events and `/events` streams read them. Keeps the last 256 events for
 /// `since` replays; a subscriber gets the replay and every later event with no gap and no repeat.
@@ -15,7 +13,7 @@ public actor EventBus {
 
     /// Publishes an event stamped with the current time.
     public func publish(type: String, action: String, actorID: String, attributes: [String: String] = [:]) {
-        publish(Event(type: type, action: action, actor: .init(ID: actorID, Attributes: attributes), timeNano: Self.nowNanos()))
+        publish(Event(type: type, action: action, actor: .init(ID: actorID, Attributes: attributes), timeNano: Timestamp.nowNanoseconds()))
     }
 
     public func publish(_ event: Event) {
@@ -39,10 +37,4 @@ public actor EventBus {
 
     /// How many streams are listening now (`NEventsListener` in `/info`).
     public var listenerCount: Int { subscribers.count }
-
-    static func nowNanos() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
 }

@@ -1,4 +1,4 @@
-import BerthHTTP
+import BerthCore
 import FoundationEssentials
 
 /// The `filters` of `/events`, in either JSON form (`{"type":{"container":true}}` or

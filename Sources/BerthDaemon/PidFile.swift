@@ -1,3 +1,4 @@
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -5,16 +6,16 @@ import Glibc
 /// The daemon's pidfile: written at start, refused if it names a live process, removed at exit.
 enum PidFile {
     static func create(at path: String) throws(ConfigurationError) {
-        if let text = LocalFile.readText(path),
+        if let text = try? String(contentsOfFile: path, encoding: .utf8),
            let pid = Int32(text.split(whereSeparator: { $0 == "\n" || $0 == " " }).first ?? ""), pid > 0, pid != getpid(),
            kill(pid, 0) == 0 || errno == EPERM {
             throw ConfigurationError("pid file found, ensure berthd is not running or delete \(path)")
         }
         try Directories.create(parentOf: path)
         do {
-            try LocalFile.write(path, Array("\(getpid())".utf8), mode: 0o644)
+            try Directories.write(path, Data("\(getpid())".utf8), mode: 0o644)
         } catch {
-            throw ConfigurationError("cannot write pid file \(path): \(error.reason)")
+            throw ConfigurationError("cannot write pid file \(path): \(ConfigurationError.reason(of: error))")
         }
     }
 
@@ -23,15 +24,15 @@ enum PidFile {
     }
 }
 
-/// Creating the daemon's directories.
+/// The daemon's directories and small files.
 enum Directories {
-    static func create(_ path: String, mode: mode_t = 0o711) throws(ConfigurationError) {
-        var built = ""
-        for part in path.split(separator: "/") {
-            built += "/" + part
-            if mkdir(built, mode) != 0 && errno != EEXIST {
-                throw ConfigurationError("cannot create directory \(built): \(String(cString: strerror(errno)))")
-            }
+    /// Creates `path` and any missing parents with `mode`.
+    static func create(_ path: String, mode: Int = 0o711) throws(ConfigurationError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: mode])
+        } catch {
+            throw ConfigurationError("cannot create directory \(path): \(ConfigurationError.reason(of: error))")
         }
     }
 
@@ -39,22 +40,28 @@ enum Directories {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
         try create(String(path[..<slash]), mode: 0o755)
     }
+
+    /// Replaces a file's contents atomically (a temporary file renamed over it), then sets its mode.
+    static func write(_ path: String, _ data: Data, mode: Int) throws {
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+    }
 }
 
 /// The engine's stable identity, kept under the data root (`ID` in `/info`).
 enum EngineID {
     static func loadOrCreate(dataRoot: String) throws(ConfigurationError) -> String {
         let path = dataRoot + "/engine-id"
-        if let existing = LocalFile.readText(path)?.split(separator: "\n").first, existing.count == 59 {
+        if let existing = (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").first, existing.count == 59 {
             return String(existing)
         }
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
         var generator = SystemRandomNumberGenerator()
         let id = (0..<12).map { _ in String((0..<4).map { _ in alphabet[Int(generator.next() % 32)] }) }.joined(separator: ":")
         do {
-            try LocalFile.write(path, Array((id + "\n").utf8), mode: 0o600)
+            try Directories.write(path, Data((id + "\n").utf8), mode: 0o600)
         } catch {
-            throw ConfigurationError("cannot write \(path): \(error.reason)")
+            throw ConfigurationError("cannot write \(path): \(ConfigurationError.reason(of: error))")
         }
         return id
     }

@@ -1,5 +1,5 @@
+import BerthCore
 import BerthEngine
-import BerthHTTP
 import BerthLogging
 import BerthServer
 import BerthTransport
@@ -60,8 +60,8 @@ struct ServeAPIJobs: Sendable {
 }
 
 /// A listener could not be set up; the daemon exits 1 with this message.
-struct ServeAPIError: StatusCarryingError, CustomStringConvertible {
+struct ServeAPIError: KindedError, CustomStringConvertible {
     let message: String
-    var status: HTTPStatus { .internalServerError }
+    var kind: ErrorKind { .system }
     var description: String { message }
 }

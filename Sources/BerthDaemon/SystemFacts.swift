@@ -1,3 +1,4 @@
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,21 +30,21 @@ public struct SystemFacts: Sendable {
         var host = [CChar](repeating: 0, count: 256)
         if gethostname(&host, host.count - 1) == 0 { facts.hostname = String(cString: host) }
         facts.cpus = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        if let meminfo = LocalFile.readText("/proc/meminfo"),
+        if let meminfo = readText("/proc/meminfo"),
            let line = meminfo.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }),
            let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) {
             facts.memoryTotal = kib * 1024
         }
-        if let release = LocalFile.readText("/etc/os-release") {
+        if let release = readText("/etc/os-release") {
             let fields = parseOSRelease(release)
             facts.operatingSystem = fields["PRETTY_NAME"] ?? fields["NAME"] ?? "Linux"
             facts.osVersion = fields["VERSION_ID"] ?? ""
         }
-        if let controllers = LocalFile.readText("/sys/fs/cgroup/cgroup.controllers") {
+        if let controllers = readText("/sys/fs/cgroup/cgroup.controllers") {
             facts.cgroupVersion = "2"
             facts.cgroupControllers = Set(controllers.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
         }
-        facts.ipv4Forwarding = LocalFile.readText("/proc/sys/net/ipv4/ip_forward")?.hasPrefix("1") ?? false
+        facts.ipv4Forwarding = readText("/proc/sys/net/ipv4/ip_forward")?.hasPrefix("1") ?? false
         return facts
     }
 
@@ -73,8 +74,14 @@ enum ProcessFacts {
 
     /// The number of threads, from `/proc/self/status`.
     static func threads() -> Int {
-        guard let status = LocalFile.readText("/proc/self/status"),
+        guard let status = readText("/proc/self/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Threads:") }) else { return 0 }
         return Int(line.dropFirst("Threads:".count).drop(while: { $0 == " " || $0 == "\t" })) ?? 0
     }
+}
+
+/// A small text file (under `/proc`, `/sys`, `/etc`), or nil if it cannot be read. Blocking: call
+/// it at start-up or through `BlockingWork`.
+func readText(_ path: String) -> String? {
+    try? String(contentsOfFile: path, encoding: .utf8)
 }

@@ -1,4 +1,4 @@
-/// The body of `GET /info`, with the fields the docker CLI and docker-py read (spec §3.3).
+/// The body of `GET /info`, with the fields the docker CLI and docker-py read.
 struct SystemInfo: Encodable {
     struct Plugins: Encodable {
         var Volume: [String]
@@ -99,7 +99,7 @@ struct SystemInfo: Encodable {
     var Warnings: [String]?
 }
 
-/// The body of `GET /version` (spec §3.2).
+/// The body of `GET /version`.
 struct VersionInfo: Encodable {
     struct Platform: Encodable { var Name: String }
     struct Component: Encodable {

@@ -1,5 +1,5 @@
+import BerthCore
 import BerthEngine
-import BerthHTTP
 import BerthTransport
 import FoundationEssentials
 
@@ -45,7 +45,7 @@ struct SystemJobs: Sendable {
         let (descriptors, threads) = try await BlockingWork.run { (ProcessFacts.openDescriptors(), ProcessFacts.threads()) }
         let controllers = facts.cgroupControllers
         let v2 = facts.cgroupVersion == "2"
-        let environment = ProcessEnvironment.current
+        let environment = ProcessInfo.processInfo.environment
         return SystemInfo(
             ID: engineID, Containers: counts.containers, ContainersRunning: counts.running, ContainersPaused: counts.paused,
             ContainersStopped: counts.containers - counts.running - counts.paused, Images: counts.images,
@@ -57,7 +57,7 @@ struct SystemJobs: Sendable {
             CPUShares: !v2 || controllers.contains("cpu"), CPUSet: !v2 || controllers.contains("cpuset"),
             PidsLimit: !v2 || controllers.contains("pids"), IPv4Forwarding: facts.ipv4Forwarding,
             BridgeNfIptables: false, BridgeNfIp6tables: false, Debug: settings.current.debug, NFd: descriptors,
-            OomKillDisable: false, NGoroutines: threads, SystemTime: Self.rfc3339Nano(EventBus.nowNanos()),
+            OomKillDisable: false, NGoroutines: threads, SystemTime: Timestamp.rfc3339(nanoseconds: Timestamp.nowNanoseconds()),
             LoggingDriver: "json-file", CgroupDriver: "cgroupfs", CgroupVersion: facts.cgroupVersion,
             NEventsListener: await events.listenerCount, KernelVersion: facts.kernelVersion,
             OperatingSystem: facts.operatingSystem, OSVersion: facts.osVersion, OSType: "linux", Architecture: facts.architecture,
@@ -92,7 +92,7 @@ struct SystemJobs: Sendable {
             // Only a `since` asks for the past; without it the stream starts now, as dockerd's does.
             if since != nil { for event in replay { try emit(event) } }
             if let until {
-                let remaining = Int64(until) - EventBus.nowNanos()
+                let remaining = Int64(until) - Timestamp.nowNanoseconds()
                 guard remaining > 0 else {
                     await events.unsubscribe(id)
                     return
@@ -122,30 +122,6 @@ struct SystemJobs: Sendable {
         default: machine
         }
     }
-
-    static func rfc3339Nano(_ nanos: Int64) -> String {
-        let seconds = Int(nanos / 1_000_000_000)
-        let fraction = String(nanos % 1_000_000_000)
-        let days = seconds / 86400
-        let rest = seconds % 86400
-        let (y, m, d) = civilFromDays(days)
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(y)-\(two(m))-\(two(d))T\(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60))."
-            + String(repeating: "0", count: 9 - fraction.count) + fraction + "Z"
-    }
-
-    static func civilFromDays(_ z: Int) -> (Int, Int, Int) {
-        let z = z + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp + (mp < 10 ? 3 : -9)
-        return (m <= 2 ? y + 1 : y, m, d)
-    }
 }
 
 /// How many containers and images the backends hold (all zero until they exist).
@@ -153,21 +129,3 @@ public struct ObjectCounts: Sendable {
     public var containers = 0, running = 0, paused = 0, images = 0
     public init() {}
 }
-
-/// The process environment, read once.
-enum ProcessEnvironment {
-    static let current: [String: String] = {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") { result[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
-            pointer += 1
-        }
-        return result
-    }()
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

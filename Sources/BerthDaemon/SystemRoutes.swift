@@ -1,8 +1,9 @@
+import BerthCore
 import BerthEngine
 import BerthHTTP
 import BerthServer
 
-/// The system endpoints (spec §3): `/_ping` answered directly (it is the hot path), `/version`,
+/// The system endpoints: `/_ping` answered directly (it is the hot path), `/version`,
 /// `/info` and `/events` translated into engine jobs, and the catch-all `OPTIONS`.
 enum SystemRoutes {
     /// The handlers hold the engine weakly: the engine keeps the `serveapi` job, which keeps this
@@ -34,7 +35,7 @@ enum SystemRoutes {
     /// Validates `since`, `until` and `filters` before the stream starts, so bad values get a 400.
     static func eventsEnvironment(_ query: QueryParameters) throws -> JobEnvironment {
         var env = JobEnvironment()
-        let now = EventBus.nowNanos()
+        let now = Timestamp.nowNanoseconds()
         if let since = query["since"], !since.isEmpty { env.set("since", Int(try APITimestamp.parse(since, now: now))) }
         if let until = query["until"], !until.isEmpty { env.set("until", Int(try APITimestamp.parse(until, now: now))) }
         if let filters = query["filters"] { try env.setJSON("filters", try EventFilter(json: filters)) }
@@ -43,7 +44,7 @@ enum SystemRoutes {
 
     /// `OK`, uncacheable.
     static let ping = Response(status: .ok, headers: pingHeaders, body: .bytes(Array("OK".utf8)))
-    /// dockerd's HEAD answer writes no body, so it carries `Content-Length: 0` (spec §3.1).
+    /// dockerd's HEAD answer writes no body, so it carries `Content-Length: 0`.
     static let pingHead = Response(status: .ok, headers: pingHeaders)
 
     private static let pingHeaders: HTTPHeaders = [

@@ -20,7 +20,7 @@ public actor Engine {
     private var running: [UInt64: RunningJob] = [:]
     private var nextID: UInt64 = 0
     private var stats: [String: JobStats] = [:]
-    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     public private(set) var isShuttingDown = false
     private let logger: Logger
 
@@ -71,7 +71,7 @@ public actor Engine {
         running[id] = nil
         stats[job.name, default: JobStats()].record(elapsed, failed: failure != nil)
         logger.debug("-job \(job.callDescription) = \(failure == nil ? "OK" : "ERR: \(failure!)") (\(elapsed))")  // failure is non-nil in that branch
-        if running.isEmpty { releaseDrainWaiters() }
+        if running.isEmpty { releaseIdleWaiters() }
         if let failure { throw failure }
     }
 
@@ -83,9 +83,9 @@ public actor Engine {
         if !running.isEmpty {
             let timer = Task {
                 try? await Task.sleep(for: timeout)
-                self.releaseDrainWaiters()
+                self.releaseIdleWaiters()
             }
-            await waitUntilDrained()
+            await waitUntilIdle()
             timer.cancel()
             for job in running.values {
                 logger.warning("cancelling job \(job.call) still running at shutdown")
@@ -99,14 +99,14 @@ public actor Engine {
         handlers = [:]
     }
 
-    private func releaseDrainWaiters() {
-        for waiter in drainWaiters { waiter.resume() }
-        drainWaiters = []
+    private func releaseIdleWaiters() {
+        for waiter in idleWaiters { waiter.resume() }
+        idleWaiters = []
     }
 
-    /// Returns when no job runs, or when `releaseDrainWaiters` is called (the timeout).
-    private func waitUntilDrained() async {
+    /// Returns when no job runs, or when `releaseIdleWaiters` is called (the timeout).
+    private func waitUntilIdle() async {
         guard !running.isEmpty else { return }
-        await withCheckedContinuation { drainWaiters.append($0) }
+        await withCheckedContinuation { idleWaiters.append($0) }
     }
 }

@@ -1,5 +1,5 @@
+import BerthCore
 import BerthSync
-import BerthHTTP
 
 /// One unit of work: a name, arguments, an environment, three byte streams and a status. Made by
 /// `Engine.job`, run once with `run()`. The handler reads `stdin` and writes `stdout`/`stderr`;
@@ -27,8 +27,8 @@ public final class Job: Sendable {
     /// `name(arg1, arg2)`, as logs show it.
     public var callDescription: String { "\(name)(\(args.joined(separator: ", ")))" }
 
-    /// Runs the job's handler through the engine. Throws the handler's error (its status is
-    /// kept in `status`). Cancelling the calling task cancels the job.
+    /// Runs the job's handler through the engine. Throws the handler's error (its kind and message
+    /// are kept in `status`). Cancelling the calling task cancels the job.
     public func run() async throws {
         let started = state.withLock { status -> Bool in
             guard status == .pending else { return false }
@@ -44,8 +44,8 @@ public final class Job: Sendable {
             try await engine.execute(self)
             state.withLock { $0 = .ok }
         } catch {
-            let (status, message) = Self.statusAndMessage(error)
-            state.withLock { $0 = .failed(status, message) }
+            let (kind, message) = ErrorKind.classify(error)
+            state.withLock { $0 = .failed(kind, message) }
             throw error
         }
     }
@@ -60,13 +60,5 @@ public final class Job: Sendable {
             throw error
         }
         return await collected
-    }
-
-    static func statusAndMessage(_ error: any Error) -> (HTTPStatus, String) {
-        switch error {
-        case let error as any StatusCarryingError: (error.status, error.message)
-        case is CancellationError: (.serviceUnavailable, "job canceled")
-        default: (.internalServerError, String(describing: error))
-        }
     }
 }

@@ -1,11 +1,11 @@
-import BerthHTTP
+import BerthCore
 
-/// Where a job stands: not run yet, running, done, or failed with an error that knows its status.
+/// Where a job stands: not run yet, running, done, or failed with an error of a known kind.
 public enum JobStatus: Sendable, Equatable {
     case pending
     case running
     case ok
-    case failed(HTTPStatus, String)
+    case failed(ErrorKind, String)
 
     public var isOK: Bool { self == .ok }
 }

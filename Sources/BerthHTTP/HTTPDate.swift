@@ -3,9 +3,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import BerthCore
 import Synchronization
 
-/// IMF-fixdate (`Sun, 22 Nov 2026 18:45:53 GMT`) for the `Date` field, formatted once per second.
+/// The `Date` field's IMF-fixdate (`Sun, 22 Nov 2026 18:45:53 GMT`), formatted once per second
+/// (by `Timestamp`) and read without a lock.
 public enum HTTPDate {
     /// The date in effect: a sequence lock over the second it names and its 29 bytes, so readers
     /// on the hot path take no lock. An odd `sequence` means an update is under way.
@@ -37,7 +39,7 @@ public enum HTTPDate {
             }
             // The second changed (or another thread is updating it): format it ourselves, and
             // publish it unless another thread is publishing already.
-            let text = Array(format(epochSeconds: current).utf8)
+            let text = Array(Timestamp.imfFixdate(epochSeconds: current).utf8)
             if before & 1 == 0, sequence.compareExchange(expected: before, desired: before + 1, ordering: .acquiringAndReleasing).exchanged {
                 var w: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
                 withUnsafeMutableBytes(of: &w) { raw in
@@ -53,18 +55,5 @@ public enum HTTPDate {
             out.append(contentsOf: text)
             return
         }
-    }
-
-    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    /// Formats Unix seconds as an IMF-fixdate.
-    public static func format(epochSeconds: Int) -> String {
-        var t = time_t(epochSeconds)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 }

@@ -1,4 +1,4 @@
-/// A request method. Methods are case-sensitive: `get` is not `GET` (spec §2.1).
+/// A request method. Methods are case-sensitive, as in Go's net/http: `get` is not `GET`.
 public enum HTTPMethod: Sendable, Hashable, CustomStringConvertible {
     case get, head, post, put, delete, options, patch
     case other(String)

@@ -11,7 +11,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(code) \(reason)" }
 
     public static let switchingProtocols = HTTPStatus(code: 101, reason: "Switching Protocols")
-    /// Docker's hijack answer: `HTTP/1.1 101 UPGRADED` (spec §2.8).
+    /// The status line Docker's daemon answers a hijacked attach or exec with: `HTTP/1.1 101 UPGRADED`.
     public static let upgraded = HTTPStatus(code: 101, reason: "UPGRADED")
     public static let ok = HTTPStatus(code: 200, reason: "OK")
     public static let created = HTTPStatus(code: 201, reason: "Created")

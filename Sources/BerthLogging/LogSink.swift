@@ -1,14 +1,13 @@
+import BerthCore
 import BerthSync
-import Dispatch
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// Where log lines go: standard error, written by a serial Dispatch queue so that no task of the
-/// cooperative pool ever blocks in `write(2)`. The minimum level can change at run time.
+/// Where log lines go: a descriptor (standard error for the daemon), written by a `LogWriter` on
+/// a thread of its own, so logging never waits for `write(2)` and never blocks the reactor or a
+/// thread of the cooperative pool. Lines that would overflow the writer's buffer are dropped and
+/// counted (`droppedLines`). The minimum level and the format can change at run time.
 public final class LogSink: Sendable {
-    /// The process-wide sink.
+    /// The process-wide sink, on standard error.
     public static let shared = LogSink(fd: 2)
 
     /// How lines are written: dockerd's logfmt text, or one JSON object per line.
@@ -16,59 +15,61 @@ public final class LogSink: Sendable {
         case text, json
     }
 
-    private let fd: Int32
-    private let minimum: Atomic<Int>
-    private let jsonFormat = Atomic<Bool>(false)
-    private let queue = DispatchQueue(label: "berth.log")
+    /// Bytes of lines that may wait for the descriptor before new ones are dropped.
+    public static let defaultCapacity = 256 * 1024
+
+    /// The level and format, in a box of their own so that the writer's drop notice can read the
+    /// format too.
+    private final class Settings: Sendable {
+        let minimum: Atomic<Int>
+        let json = Atomic<Bool>(false)
+        init(_ level: LogLevel) { minimum = Atomic(level.rawValue) }
+    }
+
+    private let settings: Settings
+    /// Nil for a sink that discards (a negative descriptor).
+    private let writer: LogWriter?
     private let captured = Locked<[String]?>(nil)
 
-    public init(fd: Int32, level: LogLevel = .info) {
-        self.fd = fd
-        self.minimum = Atomic(level.rawValue)
+    /// A sink writing to `fd`; a negative `fd` discards every line.
+    public init(fd: Int32, level: LogLevel = .info, capacity: Int = LogSink.defaultCapacity) {
+        let settings = Settings(level)
+        self.settings = settings
+        writer = fd < 0 ? nil : LogWriter(fd: fd, capacity: capacity) { dropped in
+            Self.format(.warn, "dropped \(dropped) log lines: the log's reader was not keeping up", [],
+                        json: settings.json.load(ordering: .relaxed))
+        }
     }
 
     public var level: LogLevel {
-        get { LogLevel(rawValue: minimum.load(ordering: .relaxed)) ?? .info }
-        set { minimum.store(newValue.rawValue, ordering: .relaxed) }
+        get { LogLevel(rawValue: settings.minimum.load(ordering: .relaxed)) ?? .info }
+        set { settings.minimum.store(newValue.rawValue, ordering: .relaxed) }
     }
 
     public var format: Format {
-        get { jsonFormat.load(ordering: .relaxed) ? .json : .text }
-        set { jsonFormat.store(newValue == .json, ordering: .relaxed) }
+        get { settings.json.load(ordering: .relaxed) ? .json : .text }
+        set { settings.json.store(newValue == .json, ordering: .relaxed) }
     }
 
     @inline(__always) public func isEnabled(_ level: LogLevel) -> Bool {
-        level.rawValue >= minimum.load(ordering: .relaxed)
+        level.rawValue >= settings.minimum.load(ordering: .relaxed)
     }
 
     /// Writes a line: dockerd's logfmt (`time="…" level=info msg="…" key=value`) or JSON
     /// (`{"level":"info","msg":"…","time":"…","key":"value"}`).
     public func log(_ level: LogLevel, _ message: String, _ fields: [(String, String)] = []) {
-        var line: String
-        if jsonFormat.load(ordering: .relaxed) {
-            line = "{\"level\":\"\(level)\",\"msg\":\(Self.jsonQuote(message)),\"time\":\"\(Self.timestamp())\""
-            for (key, value) in fields { line += ",\(Self.jsonQuote(key)):\(Self.jsonQuote(value))" }
-            line += "}\n"
-        } else {
-            line = "time=\"\(Self.timestamp())\" level=\(level) msg=\(Self.quote(message))"
-            for (key, value) in fields { line += " \(key)=\(Self.quote(value))" }
-            line += "\n"
-        }
-        captured.withLock { $0?.append(line) }
-        queue.async { [fd, line] in
-            var bytes = Array(line.utf8)[...]
-            while !bytes.isEmpty {
-                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
-                bytes = bytes.dropFirst(n)
-            }
-        }
+        let line = Self.format(level, message, fields, json: settings.json.load(ordering: .relaxed))
+        captured.withLock { $0?.append(String(decoding: line, as: UTF8.self)) }
+        writer?.enqueue(line)
     }
 
-    /// Waits until every line logged so far has been written (at exit).
-    public func flush() {
-        queue.sync {}
+    /// Lines dropped because the descriptor did not keep up (`berth_log_lines_dropped_total`).
+    public var droppedLines: Int { writer?.droppedLines ?? 0 }
+
+    /// Waits, at most `timeout`, until every line logged so far has been written (at exit).
+    /// Blocks the calling thread: never call it from a task.
+    public func flush(timeout: Duration = .seconds(2)) {
+        writer?.flush(timeout: timeout)
     }
 
     /// Starts keeping a copy of every line (for tests that assert on logs).
@@ -77,54 +78,47 @@ public final class LogSink: Sendable {
     /// The lines kept since `startCapturing`.
     public var capturedLines: [String] { captured.withLock { $0 ?? [] } }
 
-    static func quote(_ s: String) -> String {
-        let plain = !s.isEmpty && s.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x3D && $0 != 0x5C }
-        if plain { return s }
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default: out.unicodeScalars.append(c)
+    static func format(_ level: LogLevel, _ message: String, _ fields: [(String, String)], json: Bool) -> [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(96 + message.utf8.count + fields.count * 24)
+        let now = Timestamp.nowNanoseconds()
+        if json {
+            line.append(contentsOf: #"{"level":""#.utf8)
+            line.append(contentsOf: level.description.utf8)
+            line.append(contentsOf: #"","msg":"#.utf8)
+            JSONText.appendQuoted(message, to: &line)
+            line.append(contentsOf: #","time":""#.utf8)
+            Timestamp.appendRFC3339(nanoseconds: now, to: &line)
+            line.append(UInt8(ascii: "\""))
+            for (key, value) in fields {
+                line.append(UInt8(ascii: ","))
+                JSONText.appendQuoted(key, to: &line)
+                line.append(UInt8(ascii: ":"))
+                JSONText.appendQuoted(value, to: &line)
             }
+            line.append(contentsOf: "}\n".utf8)
+        } else {
+            line.append(contentsOf: #"time=""#.utf8)
+            Timestamp.appendRFC3339(nanoseconds: now, to: &line)
+            line.append(contentsOf: #"" level="#.utf8)
+            line.append(contentsOf: level.description.utf8)
+            line.append(contentsOf: " msg=".utf8)
+            appendLogfmtValue(message, to: &line)
+            for (key, value) in fields {
+                line.append(UInt8(ascii: " "))
+                line.append(contentsOf: key.utf8)
+                line.append(UInt8(ascii: "="))
+                appendLogfmtValue(value, to: &line)
+            }
+            line.append(UInt8(ascii: "\n"))
         }
-        return out + "\""
+        return line
     }
 
-    static func jsonQuote(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if c.value < 0x20 {
-                    let hex = String(c.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(c)
-                }
-            }
-        }
-        return out + "\""
-    }
-
-    static func timestamp() -> String {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        var t = ts.tv_sec
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(parts.tm_year + 1900)-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(ts.tv_nsec, 9))Z"
+    /// A logfmt value as logrus writes it: bare when it is printable ASCII without quotes, `=` or
+    /// backslashes, otherwise quoted as Go's `%q` does.
+    private static func appendLogfmtValue(_ value: String, to line: inout [UInt8]) {
+        let bare = !value.isEmpty && value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x3D && $0 != 0x5C }
+        if bare { line.append(contentsOf: value.utf8) } else { GoQuoted.append(value, to: &line) }
     }
 }

@@ -314,9 +314,10 @@ final class Connection {
 
     /// Answers a request the parser refused, then closes.
     private func refuse(_ error: HTTPParseError) async {
-        let body = JSONText.errorBody(error.message)
+        let (status, message) = ErrorResponse.statusAndMessage(for: error)
+        let body = ErrorResponse.body(message)
         out.removeAll(keepingCapacity: true)
-        ResponseHeadWriter.write(status: error.status, headers: ["Content-Type": "application/json"],
+        ResponseHeadWriter.write(status: status, headers: ["Content-Type": "application/json"],
                                  framing: .length(body.count), date: true, connection: "close", into: &out)
         try? await channel.write(out, body)
         await lingeringClose()

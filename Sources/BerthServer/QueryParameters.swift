@@ -1,6 +1,7 @@
-import BerthHTTP
+import BerthCore
 
-/// The query string of a request, decoded on demand. Repeated names are lists (spec §2.5).
+/// The query string of a request, decoded on demand. A repeated name is a list of values, as Go's
+/// `url.Values` reads it.
 public struct QueryParameters: Sendable {
     public let raw: Substring
 
@@ -34,7 +35,7 @@ public struct QueryParameters: Sendable {
     public func int(_ name: String) throws -> Int? {
         guard let value = self[name], !value.isEmpty else { return nil }
         guard let n = Int(value) else {
-            throw APIError.invalidParameter("strconv.Atoi: parsing \(JSONText.quoted(value)): invalid syntax")
+            throw APIError.invalidParameter("strconv.Atoi: parsing \(GoQuoted.quoted(value)): invalid syntax")
         }
         return n
     }

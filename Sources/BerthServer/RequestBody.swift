@@ -1,3 +1,4 @@
+import BerthCore
 import BerthHTTP
 
 /// A request's body as a stream of byte pieces, read from the socket only as the handler asks.

@@ -1,3 +1,4 @@
+import BerthCore
 import BerthHTTP
 
 /// What the server knows about a request beyond its bytes. Handlers and middleware read it;
@@ -41,7 +42,7 @@ public struct RequestContext: Sendable {
         return String(repeating: "0", count: max(0, 8 - hex.count)) + hex
     }
 
-    /// A route variable; throws a 400 if the route has none of that name (a programming error).
+    /// A route variable. A route without a variable of that name is a programming error: a 500.
     public func parameter(_ name: String) throws -> String {
         guard let value = pathParameters[name] else { throw APIError.system("route has no variable \(name)") }
         return value

@@ -1,13 +1,14 @@
 import BerthHTTP
 import FoundationEssentials
 
-/// What a handler answers: a status, header fields and one of three kinds of body.
+/// What a handler answers: a status, header fields and a body (`ResponseBody`: none, fixed bytes, a
+/// stream, raw bytes until close, or a hijack).
 public struct Response: Sendable {
     public var status: HTTPStatus
     public var headers: HTTPHeaders
     public var body: ResponseBody
-    /// Leave out the daemon's standard fields (`Api-Version`, `Server`, …), as Docker's attach
-    /// upgrade does (spec §2.8).
+    /// Leave out the standard fields `APIVersionMiddleware` stamps (`Api-Version`, `Server`, …), as
+    /// Docker's daemon does on the `101 UPGRADED` answer to a hijacked attach.
     public var omitsStandardHeaders = false
     /// The daemon's standard fields, written after `headers`; kept apart so that stamping them
     /// on a response costs no copy. Set by `APIVersionMiddleware`.
@@ -51,13 +52,13 @@ public struct Response: Sendable {
         return decoded["message"]
     }
 
-    /// Docker's error answer: `{"message": …}` with the given status.
+    /// An error answer: `{"message": …}` with the given status (see `ErrorResponse`).
     public static func error(_ message: String, status: HTTPStatus) -> Response {
-        json(JSONText.errorBody(message), status: status)
+        json(ErrorResponse.body(message), status: status)
     }
 }
 
-/// The three kinds of response body.
+/// The five kinds of response body.
 public enum ResponseBody: Sendable {
     case empty
     /// A fixed body sent with `Content-Length`, head and body in one write.
@@ -65,8 +66,8 @@ public enum ResponseBody: Sendable {
     /// A streamed body: chunked on HTTP/1.1 (each write flushed as a chunk), delimited by closing the
     /// connection on HTTP/1.0.
     case stream(@Sendable (ResponseBodyWriter) async throws -> Void)
-    /// A raw byte stream after the head, delimited by closing the connection (Docker's attach
-    /// without an upgrade, spec §2.8).
+    /// A raw byte stream after the head, delimited by closing the connection (how Docker's daemon
+    /// answers an attach that did not ask to upgrade).
     case raw(@Sendable (ResponseBodyWriter) async throws -> Void)
     /// A hijack: the head (normally `101 UPGRADED`), then the connection is the handler's as a
     /// two-way byte stream. The server closes it when the handler returns.

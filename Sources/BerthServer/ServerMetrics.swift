@@ -1,3 +1,4 @@
+import BerthCore
 import BerthSync
 
 /// Request counts and durations, for `/metrics` and `/debug/vars`. One lock per request.
@@ -31,8 +32,7 @@ public final class ServerMetrics: Sendable {
     public init() {}
 
     public func record(method: String, route: String, code: Int, duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        let value = Double(seconds) + Double(attoseconds) / 1e18
+        let value = duration.seconds
         let firstBucket = Self.bucketBounds.firstIndex { value <= $0 } ?? Self.bucketBounds.count
         state.withLock { s in
             s.requests[RequestKey(method: method, route: route, code: code), default: 0] += 1

@@ -7,12 +7,17 @@ import Synchronization
 /// A class so that a connection's async frames hold a reference to it, not a copy of the router.
 public final class Service: Sendable {
     public let router: Router
+    /// The answer when no route matches the path (or the method), given without middleware.
+    public let notFound: Response
     private let chain: MiddlewareChain
     private static let requestCounter = Atomic<UInt64>(0)
 
-    /// `middleware` runs outermost first, around the matched route's handler.
-    public init(router: Router, middleware: [any Middleware]) {
+    /// - Parameters:
+    ///   - middleware: runs outermost first, around the matched route's handler.
+    ///   - notFound: the answer for an unknown route; by default Go's `404 page not found` text.
+    public init(router: Router, middleware: [any Middleware], notFound: Response = Service.plainNotFound) {
         self.router = router
+        self.notFound = notFound
         self.chain = MiddlewareChain(middleware)
     }
 
@@ -49,7 +54,7 @@ public final class Service: Sendable {
             return .answered(Response(status: .movedPermanently, headers: ["Location": location]))
         }
         guard let match = router.match(head.method, path: path) else {
-            return .answered(Self.pageNotFound)
+            return .answered(notFound)
         }
         let context = RequestContext(
             requestID: Self.requestCounter.add(1, ordering: .relaxed).newValue, peer: peer, listener: listener,
@@ -58,8 +63,8 @@ public final class Service: Sendable {
         return .routed(RoutedRequest(Request(head: head, path: path, query: QueryParameters(rawQuery), body: body), context))
     }
 
-    /// Docker's answer for an unknown route, which bypasses the middleware (spec §2.2).
-    public static let pageNotFound = Response.error("page not found", status: .notFound)
+    /// Go's `http.NotFound` answer: `404 page not found` as plain text.
+    public static let plainNotFound = Response.text("404 page not found\n", status: .notFound)
 
     /// Splits a request target into path and query; absolute form (`http://host/x`) is accepted.
     static func split(target: String, method: HTTPMethod) -> (Substring, Substring)? {

@@ -83,7 +83,7 @@ final class ChildDaemon: Sendable {
         return nil
     }
 
-    var log: String { LocalFile.readText(logPath) ?? "" }
+    var log: String { readText(logPath) ?? "" }
 
     /// Open file descriptors of the child.
     var openDescriptors: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }

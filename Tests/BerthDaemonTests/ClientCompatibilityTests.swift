@@ -1,4 +1,5 @@
 @testable import BerthDaemon
+import BerthCore
 import Foundation
 import Testing
 
@@ -27,7 +28,7 @@ import Testing
             await harness.daemon.events.publish(type: "container", action: "start", actorID: String(repeating: "d", count: 64),
                                                 attributes: ["image": "bb", "name": "d1"])
             // The CLI sends `until` as whole seconds (now, truncated): let the event's second pass.
-            let nanos = EventBus.nowNanos()
+            let nanos = Timestamp.nowNanoseconds()
             try await Task.sleep(for: .nanoseconds(1_000_000_000 - nanos % 1_000_000_000 + 50_000_000))
             let events = try await ProcessRunner.run(docker, ["events", "--since", "1m", "--until", "0s"], environment: env)
             #expect(events.status == 0, "\(events.stderr)")

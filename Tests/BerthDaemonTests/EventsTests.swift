@@ -1,4 +1,5 @@
 @testable import BerthDaemon
+import BerthCore
 import BerthTesting
 import Foundation
 import Testing
@@ -40,7 +41,7 @@ private func publishSamples(_ bus: EventBus) async {
     @Test func replaysBetweenSinceAndUntilThenEnds() async throws {
         try await withService { daemon, server in
             await publishSamples(daemon.events)
-            let until = EventBus.nowNanos() / 1_000_000_000 + 1
+            let until = Timestamp.nowNanoseconds() / 1_000_000_000 + 1
             let (status, chunks) = try await readStream(server.connect(), "/v1.41/events?since=0&until=\(until)")
             #expect(status == 200)
             let events = try decodeEvents(chunks)
@@ -63,7 +64,7 @@ private func publishSamples(_ bus: EventBus) async {
     @Test func filtersInBothJSONForms() async throws {
         try await withService { daemon, server in
             await publishSamples(daemon.events)
-            let until = EventBus.nowNanos() / 1_000_000_000 + 1
+            let until = Timestamp.nowNanoseconds() / 1_000_000_000 + 1
             func actions(_ filters: String) async throws -> [String] {
                 let encoded = filters.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!  // ASCII input always encodes
                 let (status, chunks) = try await readStream(server.connect(), "/events?since=0&until=\(until)&filters=\(encoded)")
@@ -120,11 +121,11 @@ private func publishSamples(_ bus: EventBus) async {
     @Test func aFutureUntilEndsTheStreamWhenItComes() async throws {
         try await withService { daemon, server in
             let client = server.connect()
-            let until = Double(EventBus.nowNanos()) / 1e9 + 0.5
+            let until = Double(Timestamp.nowNanoseconds()) / 1e9 + 0.5
             try await client.send(TestClient.encode("GET", "/events?until=\(until)"))
             #expect(try await client.readHead().status == 200)
             #expect(try await client.readChunk() == nil, "the terminating chunk comes when until is reached")
-            #expect(Double(EventBus.nowNanos()) / 1e9 >= until, "not before")
+            #expect(Double(Timestamp.nowNanoseconds()) / 1e9 >= until, "not before")
             for _ in 0..<500 where await daemon.events.listenerCount > 0 { try await Task.sleep(for: .milliseconds(10)) }
             #expect(await daemon.events.listenerCount == 0)
         }
@@ -158,7 +159,7 @@ private func publishSamples(_ bus: EventBus) async {
     @Test func replayKeepsTheLast256Events() async throws {
         try await withService { daemon, server in
             for i in 0..<300 { await daemon.events.publish(type: "container", action: "n\(i)", actorID: "x") }
-            let until = EventBus.nowNanos() / 1_000_000_000 + 1
+            let until = Timestamp.nowNanoseconds() / 1_000_000_000 + 1
             let (_, chunks) = try await readStream(server.connect(), "/events?since=0&until=\(until)")
             let actions = try decodeEvents(chunks).compactMap { $0["Action"] as? String }
             #expect(actions.count == 256)
@@ -170,7 +171,7 @@ private func publishSamples(_ bus: EventBus) async {
     @Test func withoutSinceOnlyNewEventsAreSent() async throws {
         try await withService { daemon, server in
             await daemon.events.publish(type: "container", action: "before", actorID: "x")
-            let until = EventBus.nowNanos() / 1_000_000_000 + 1
+            let until = Timestamp.nowNanoseconds() / 1_000_000_000 + 1
             let (_, chunks) = try await readStream(server.connect(), "/events?until=\(until)")
             #expect(chunks.isEmpty, "no replay without since")
         }
@@ -180,7 +181,7 @@ private func publishSamples(_ bus: EventBus) async {
         try await withService { daemon, server in
             await daemon.events.publish(type: "container", action: "old", actorID: "x")
             try await Task.sleep(for: .milliseconds(20))
-            let cut = Double(EventBus.nowNanos()) / 1e9
+            let cut = Double(Timestamp.nowNanoseconds()) / 1e9
             await daemon.events.publish(type: "container", action: "new", actorID: "x")
             let (_, chunks) = try await readStream(server.connect(), "/events?since=\(String(format: "%.6f", cut))&until=\(Int(cut) + 2)")
             #expect(try decodeEvents(chunks).compactMap { $0["Action"] as? String } == ["new"])

@@ -7,7 +7,7 @@ import Testing
 @Suite(.enabled(if: ChildDaemon.available, "needs the berthd binary"))
 struct HardeningTests {
     private func rss(_ pid: Int32) -> Int {
-        guard let status = LocalFile.readText("/proc/\(pid)/status"),
+        guard let status = readText("/proc/\(pid)/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
         return kib * 1024

@@ -1,4 +1,5 @@
 @testable import BerthDaemon
+import BerthCore
 import BerthLogging
 import BerthServer
 import BerthTesting
@@ -133,7 +134,7 @@ import Testing
             #expect(unchanged["Debug"] as? Bool == true)
             #expect(unchanged["Labels"] as? [String] == ["after=2"])
 
-            let until = EventBus.nowNanos() / 1_000_000_000 + 1
+            let until = Timestamp.nowNanoseconds() / 1_000_000_000 + 1
             try await client.send(TestClient.encode("GET", "/events?since=0&until=\(until)&filters=%7B%22type%22%3A%5B%22daemon%22%5D%7D"))
             _ = try await client.readHead()
             let chunk = try #require(try await client.readChunk())
@@ -185,7 +186,7 @@ struct OperatorSignalTests {
         }
         let name = try #require(dumps.first)
         #expect(name.hasSuffix("Z.log"))
-        let text = try #require(LocalFile.readText(execRoot + "/" + name))
+        let text = try #require(readText(execRoot + "/" + name))
         #expect(text.contains("listeners:"))
         #expect(text.contains(daemon.socketPath))
         #expect(text.contains("connections (1 open"))

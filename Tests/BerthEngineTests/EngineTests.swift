@@ -1,7 +1,7 @@
 import BerthSync
 import BerthEngine
 import Dispatch
-import BerthHTTP
+import BerthCore
 import Testing
 
 @Suite struct EngineTests {

@@ -1,3 +1,4 @@
+import BerthCore
 import BerthHTTP
 import BerthServer
 import BerthSync
@@ -21,8 +22,8 @@ private struct Step: Middleware {
     }
 }
 
-private struct Broken: StatusCarryingError {
-    var status: HTTPStatus { .conflict }
+private struct Broken: KindedError {
+    var kind: ErrorKind { .conflict }
     var message: String { "it broke" }
 }
 

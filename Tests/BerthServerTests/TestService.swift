@@ -1,12 +1,21 @@
+import BerthCore
 import BerthSync
 import BerthHTTP
 import BerthLogging
 import BerthServer
 
-/// A service with the daemon's middleware and routes that exercise the server: echo, stream,
-/// hijack, errors, and a counter to prove what ran.
+/// A service with middleware like the daemon's (under a versioning policy of its own) and routes
+/// that exercise the server: echo, stream, hijack, errors, and a counter to prove what ran.
 struct TestService {
     static let executed = Locked<[String]>([])
+
+    /// Versions 1.24 to 1.41; `X-Stamp` on every response but the version errors.
+    static let versionPolicy = APIVersionMiddleware.Policy(
+        minimum: APIVersion("1.24"), maximum: APIVersion("1.41"),
+        fields: ["Api-Version": "1.41", "X-Stamp": "yes", "Server": "Berth/test (linux)"],
+        versionErrorFields: ["Api-Version": "1.41", "Server": "Berth/test (linux)"],
+        tooNew: { requested, maximum in .error("\(requested) is above \(maximum)", status: .badRequest) },
+        tooOld: { requested, minimum in .text("\(requested) is below \(minimum)\n", status: .badRequest) })
 
     static func make(cors: String? = nil, extraRoutes: (inout Router) -> Void = { _ in }) -> Service {
         var router = Router()
@@ -63,10 +72,8 @@ struct TestService {
         }
         extraRoutes(&router)
         var middleware: [any Middleware] = [LoggingMiddleware(logger: Logger(sink: LogSink(fd: -1, level: .fatal)))]
-        if let cors { middleware.append(CORSMiddleware(allowOrigin: cors)) }
-        middleware += [
-            APIVersionMiddleware(minimum: APIVersion("1.24"), maximum: APIVersion("1.41"), serverHeader: "Berth/test (linux)"),
-        ]
+        if let cors { middleware.append(CORSMiddleware(allowOrigin: { cors }, allowHeaders: "Content-Type", allowMethods: "GET, POST")) }
+        middleware.append(APIVersionMiddleware(versionPolicy))
         return Service(router: router, middleware: middleware)
     }
 }

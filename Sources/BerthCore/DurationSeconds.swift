@@ -1,6 +1,6 @@
 extension Duration {
-    /// The duration in seconds, as operators' JSON and Prometheus want it.
-    var seconds: Double {
+    /// The duration in seconds, as JSON for operators, Prometheus and log lines want it.
+    public var seconds: Double {
         let (whole, attoseconds) = components
         return Double(whole) + Double(attoseconds) / 1e18
     }

@@ -4,14 +4,14 @@ import Glibc
 #endif
 
 /// Starts a detached OS thread, outside Swift's cooperative pool, for work that must sleep in
-/// the kernel (the reactor's `epoll_wait`).
-enum SystemThread {
+/// the kernel: the reactor's `epoll_wait`, the log writer's `write(2)`.
+public enum SystemThread {
     private final class Box {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
 
-    static func start(name: String, _ body: @escaping @Sendable () -> Void) {
+    public static func start(name: String, _ body: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { arg in

@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Wall-clock time as the daemon writes it, and the civil calendar under it: RFC 3339 with
+/// nanoseconds (log lines, events, `/info`, state dumps) and IMF-fixdate (the HTTP `Date` field).
+/// Pure arithmetic on Unix time, so no time zone database or locale is involved.
+public enum Timestamp {
+    /// Nanoseconds since the Unix epoch, from `CLOCK_REALTIME`.
+    public static func nowNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// `2026-11-22T18:45:53.123456789Z`: RFC 3339 in UTC with nine fraction digits, the fixed
+    /// width dockerd logs with.
+    public static func rfc3339(nanoseconds: Int64) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(30)
+        appendRFC3339(nanoseconds: nanoseconds, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `rfc3339(nanoseconds:)`'s text.
+    public static func appendRFC3339(nanoseconds: Int64, to out: inout [UInt8]) {
+        let (seconds, fraction) = floorDivide(nanoseconds, 1_000_000_000)
+        let (days, secondOfDay) = floorDivide(seconds, 86_400)
+        let date = civilDate(daysSinceEpoch: Int(days))
+        appendDigits(date.year, 4, &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(date.month, 2, &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(date.day, 2, &out)
+        out.append(UInt8(ascii: "T"))
+        appendDigits(Int(secondOfDay / 3600), 2, &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(Int(secondOfDay % 3600 / 60), 2, &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(Int(secondOfDay % 60), 2, &out)
+        out.append(UInt8(ascii: "."))
+        appendDigits(Int(fraction), 9, &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// `Sun, 22 Nov 2026 18:45:53 GMT` (RFC 9110's IMF-fixdate).
+    public static func imfFixdate(epochSeconds: Int) -> String {
+        let (days, secondOfDay) = floorDivide(Int64(epochSeconds), 86_400)
+        let date = civilDate(daysSinceEpoch: Int(days))
+        let weekday = Int(floorDivide(days + 4, 7).remainder)  // 1970-01-01 was a Thursday
+        var out: [UInt8] = []
+        out.reserveCapacity(29)
+        out.append(contentsOf: weekdays[weekday].utf8)
+        out.append(contentsOf: ", ".utf8)
+        appendDigits(date.day, 2, &out)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: months[date.month - 1].utf8)
+        out.append(UInt8(ascii: " "))
+        appendDigits(date.year, 4, &out)
+        out.append(UInt8(ascii: " "))
+        appendDigits(Int(secondOfDay / 3600), 2, &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(Int(secondOfDay % 3600 / 60), 2, &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(Int(secondOfDay % 60), 2, &out)
+        out.append(contentsOf: " GMT".utf8)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's algorithm).
+    public static func civilDate(daysSinceEpoch: Int) -> (year: Int, month: Int, day: Int) {
+        let z = daysSinceEpoch + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth + (shiftedMonth < 10 ? 3 : -9)
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// Days from 1970-01-01 to a proleptic Gregorian date: the inverse of `civilDate`.
+    public static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// Quotient and remainder rounded towards negative infinity, so times before 1970 format too.
+    private static func floorDivide(_ a: Int64, _ b: Int64) -> (quotient: Int64, remainder: Int64) {
+        let q = a / b, r = a % b
+        return r < 0 ? (q - 1, r + b) : (q, r)
+    }
+
+    /// `value` (not negative) in decimal, zero-padded to at least `width` digits.
+    private static func appendDigits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
+        var count = 1
+        var rest = value / 10
+        while rest > 0 { count += 1; rest /= 10 }
+        let end = out.count + max(width, count)
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: end - out.count))
+        var v = value, i = end - 1
+        repeat {
+            out[i] = UInt8(48 + v % 10)
+            v /= 10
+            i -= 1
+        } while v > 0
+    }
+}
