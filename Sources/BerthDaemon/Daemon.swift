@@ -160,7 +160,8 @@ public final class Daemon: Sendable {
         router.add(.get, "/metrics", versioned: false) { [weak self] _, _ in
             guard let self else { return Service.plainNotFound }
             let text = PrometheusText.render(metrics: metrics.snapshot, openConnections: connections.openCount,
-                                             accepted: connections.acceptedByListener, jobs: await engine.jobStats)
+                                             accepted: connections.acceptedByListener, jobs: await engine.jobStats,
+                                             logLinesDropped: logger.sink.droppedLines)
             return Response(status: .ok, headers: ["Content-Type": PrometheusText.contentType], body: .bytes(Array(text.utf8)))
         }
         return Service(router: router, middleware: [])

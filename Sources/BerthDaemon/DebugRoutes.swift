@@ -87,6 +87,7 @@ enum DebugRoutes {
         let connections: Connections
         let requests: [String: Int]
         let jobs: [String: Jobs]
+        let log_lines_dropped: Int
     }
 
     static func vars(_ daemon: Daemon) async throws -> Vars {
@@ -104,6 +105,7 @@ enum DebugRoutes {
                                by_listener: daemon.connections.acceptedByListener),
             requests: requests,
             jobs: stats.mapValues { .init(count: $0.count, errors: $0.errors, total_seconds: $0.totalDuration.seconds,
-                                          max_seconds: $0.maxDuration.seconds) })
+                                          max_seconds: $0.maxDuration.seconds) },
+            log_lines_dropped: daemon.logger.sink.droppedLines)
     }
 }

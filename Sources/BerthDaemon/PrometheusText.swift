@@ -7,7 +7,7 @@ enum PrometheusText {
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     static func render(metrics: ServerMetrics.Snapshot, openConnections: Int, accepted: [String: UInt64],
-                       jobs: [String: JobStats]) -> String {
+                       jobs: [String: JobStats], logLinesDropped: Int) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -38,6 +38,8 @@ enum PrometheusText {
         for (name, stats) in jobs.sorted(by: { $0.key < $1.key }) {
             out += "berth_job_duration_seconds_total{name=\(label(name))} \(number(stats.totalDuration.seconds))\n"
         }
+        family("berth_log_lines_dropped_total", "counter", "Log lines dropped because the log's reader did not keep up.")
+        out += "berth_log_lines_dropped_total \(logLinesDropped)\n"
         family("berth_build_info", "gauge", "Build information; always 1.")
         out += "berth_build_info{version=\(label(BerthVersion.version)),api_version=\(label(BerthVersion.apiVersion)),toolchain=\(label(BerthVersion.toolchain))} 1\n"
         return out

@@ -25,8 +25,9 @@ final class ChildDaemon: Sendable {
     ///   - hosts: the `-H` values (default: a unix socket in a temporary directory).
     ///   - launcher: a program that runs `berthd` (such as `systemd-socket-activate -l PATH`).
     ///   - waitFor: a path that appears once the daemon (or launcher) listens; nil to not wait.
+    ///   - stderr: where the child's standard error goes (default: `logPath`, read by `log`).
     init(arguments: [String] = [], hosts: [String]? = nil, launcher: [String] = [], environment: [String: String] = [:],
-         waitFor: String?? = .none) async throws {
+         waitFor: String?? = .none, stderr: FileHandle? = nil) async throws {
         guard let binary = Self.binary else { throw TestClientError("berthd is not built next to the tests") }
         directory = NSTemporaryDirectory() + "berth-child-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -49,8 +50,9 @@ final class ChildDaemon: Sendable {
         // change the exit status the tests look at, so sanitized children skip it.
         let sanitizer = underAddressSanitizer ? ["ASAN_OPTIONS": "detect_leaks=0"] : [:]
         process.environment = ProcessInfo.processInfo.environment.merging(sanitizer) { $1 }.merging(environment) { $1 }
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = process.standardError
+        let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardError = stderr ?? logFile
+        process.standardOutput = logFile
         process.standardInput = FileHandle.nullDevice
         let status = ExitStatus()
         exitStatus = status

@@ -99,4 +99,23 @@ struct HardeningTests {
         #expect(after - before < 64 << 20, "RSS grew by \((after - before) >> 10) KiB")
         #expect(try await daemon.client().request("GET", "/_ping").bodyText == "OK")
     }
+
+    @Test func aStandardErrorNobodyReadsNeverStallsRequests() async throws {
+        // Debug level logs two lines per request into a pipe that is never read: the pipe fills
+        // after a few hundred requests, then the log's buffer, then lines are dropped.
+        let pipe = Pipe()
+        let daemon = try await ChildDaemon(arguments: ["--debug"], stderr: pipe.fileHandleForWriting)
+        defer { daemon.stopSoon() }
+        let client = try await daemon.client()
+        var answered = 0
+        for _ in 0..<3000 where try await client.request("GET", "/_ping").status == 200 { answered += 1 }
+        #expect(answered == 3000, "every request answered while standard error is stuck")
+        let vars = try #require(try await client.request("GET", "/debug/vars").jsonObject)
+        let dropped = try #require(vars["log_lines_dropped"] as? Int)
+        #expect(dropped > 1000, "lines that did not fit were dropped and counted (\(dropped))")
+        // Exit does not wait for the stuck descriptor beyond its flush timeout.
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.waitForExit(limit: .seconds(20)) == 0)
+        withExtendedLifetime(pipe) {}
+    }
 }

@@ -85,6 +85,7 @@ import Testing
             #expect(samples[#"berth_http_request_duration_seconds_bucket{le="+Inf"}"#] == 7)
             #expect(samples["berth_connections_open"] == 1)
             #expect(samples[#"berth_jobs_total{name="version",outcome="ok"}"#] == 1)
+            #expect(samples["berth_log_lines_dropped_total"] == 0)
             #expect(samples[#"berth_build_info{version="\#(BerthVersion.version)",api_version="1.41",toolchain="\#(BerthVersion.toolchain)"}"#] == 1)
             #expect(scrape.bodyText.contains("# TYPE berth_http_request_duration_seconds histogram"))
         }
