@@ -17,7 +17,7 @@ public final class Daemon: Sendable {
     public let events = EventBus()
     public let gate = ActivationGate()
     /// Opened when a graceful shutdown begins.
-    public let draining = ActivationGate()
+    public let shuttingDown = ActivationGate()
     /// What a reload may change.
     public let settings: LiveSettings
     /// Every API connection, for shutdown, deadlines and the debug routes.
@@ -92,7 +92,7 @@ public final class Daemon: Sendable {
         serverConfiguration.idleTimeout = configuration.idleTimeout
         await SystemJobs(configuration: configuration, facts: facts, engineID: engineID, events: events, counts: counts,
                          warnings: configuration.apiWarnings, settings: settings).register(on: engine)
-        await ServeAPIJobs(service: makeService(), gate: gate, drain: draining, connections: connections,
+        await ServeAPIJobs(service: makeService(), gate: gate, shutdown: shuttingDown, connections: connections,
                            serverConfiguration: serverConfiguration,
                            listenerOptions: listenerOptions, notifier: notifier, insecureTCP: configuration.insecureTCP, logger: logger,
                            onListening: { [weak self] bound in  // weak: the engine keeps this closure
@@ -125,10 +125,10 @@ public final class Daemon: Sendable {
                 }
                 metricsListener.withLock { $0 = listener }
                 logger.info("metrics listen on \(listener.displayAddress)")
-                let server = Server(listeners: [listener], service: makeMetricsService(), drain: draining)
+                let server = Server(listeners: [listener], service: makeMetricsService(), shutdown: shuttingDown)
                 group.addTask { try await server.run() }
             }
-            group.addTask { [engine, gate, draining, initialize] in
+            group.addTask { [engine, gate, shuttingDown, initialize] in
                 // Initialisation gives way to a shutdown that starts before it is done.
                 let initialised = try await withThrowingTaskGroup(of: Bool.self) { inner in
                     inner.addTask {
@@ -141,7 +141,7 @@ public final class Daemon: Sendable {
                         return true
                     }
                     inner.addTask {
-                        try? await draining.wait()
+                        try? await shuttingDown.wait()
                         return false
                     }
                     let first = try await inner.next() ?? false
@@ -179,8 +179,8 @@ public final class Daemon: Sendable {
     /// Starts a graceful shutdown (see `Server.beginShutdown`); initialisation still under way
     /// is abandoned.
     public func beginShutdown() {
-        if !draining.isOpen { notifier?.notify("STOPPING=1") }
-        draining.open()
+        if !shuttingDown.isOpen { notifier?.notify("STOPPING=1") }
+        shuttingDown.open()
     }
 
     /// How a stopped daemon ended.

@@ -95,7 +95,7 @@ extension Daemon {
         if configuration.tlsEnabled {
             let context = try TLSContext(certificate: configuration.tlsCert, key: configuration.tlsKey, ca: configuration.tlsCACert)
             let timeout = configuration.headerReadTimeout
-            options.tcpUpgrade = { socket in try await TLSChannel.accept(socket, context: context, timeout: timeout) }
+            options.tcpHandshake = { socket in try await TLSChannel.accept(socket, context: context, timeout: timeout) }
         }
         let unixPaths = configuration.hosts.compactMap { if case .unix(let path) = $0 { path } else { nil } }
         if !unixPaths.isEmpty {

@@ -10,7 +10,7 @@ import BerthTransport
 struct ServeAPIJobs: Sendable {
     let service: Service
     let gate: ActivationGate
-    let drain: ActivationGate
+    let shutdown: ActivationGate
     let connections: ConnectionRegistry
     let serverConfiguration: ServerConfiguration
     let listenerOptions: Listener.Options
@@ -35,7 +35,7 @@ struct ServeAPIJobs: Sendable {
         guard !hosts.isEmpty else { throw APIError.invalidParameter(Self.usage) }
         var addresses: [ListenAddress] = []
         for host in hosts {
-            do { addresses.append(try ListenAddress(parsing: host, defaultTCPPort: listenerOptions.tcpUpgrade == nil ? 2375 : 2376)) }
+            do { addresses.append(try ListenAddress(parsing: host, defaultTCPPort: listenerOptions.tcpHandshake == nil ? 2375 : 2376)) }
             catch { throw APIError.invalidParameter(error.description) }
         }
         var listeners: [Listener] = []
@@ -53,7 +53,7 @@ struct ServeAPIJobs: Sendable {
         }
         for listener in listeners { logger.info("API listen on \(listener.displayAddress)") }
         onListening(listeners)
-        let server = Server(listeners: listeners, service: service, configuration: serverConfiguration, gate: gate, drain: drain,
+        let server = Server(listeners: listeners, service: service, configuration: serverConfiguration, gate: gate, shutdown: shutdown,
                             connections: connections)
         try await server.run()
     }

@@ -7,7 +7,7 @@ import BerthTransport
 /// request is answered with its status and `Connection: close`, and nothing after it runs.
 ///
 /// Cancellation flows down: the handler runs in the connection's task; a client that hangs up
-/// cancels it; shutdown (the drain gate) ends idle waits at once, lets a request in flight finish
+/// cancels it; shutdown (the server's shutdown gate) ends idle waits at once, lets a request in flight finish
 /// with `Connection: close`, and ends a stream with its terminating chunk.
 ///
 /// A class, used by its own task only: the async frames of a connection then hold a reference
@@ -18,7 +18,7 @@ final class Connection {
     /// connection should not carry copies of them).
     let server: Server
     let listener: String
-    let drain: ActivationGate
+    let shutdown: ActivationGate
     var service: Service { server.service }
     var configuration: ServerConfiguration { server.configuration }
     var registry: ConnectionRegistry { server.connections }
@@ -29,11 +29,11 @@ final class Connection {
     /// Not inlined: building it inside an async caller would put copies of the service and the
     /// configuration in that caller's frame for the connection's lifetime.
     @inline(never)
-    init(server: Server, drain: ActivationGate, channel: any ByteChannel, listener: String) {
+    init(server: Server, shutdown: ActivationGate, channel: any ByteChannel, listener: String) {
         self.channel = channel
         self.server = server
         self.listener = listener
-        self.drain = drain
+        self.shutdown = shutdown
         self.parser = RequestHeadParser(limits: server.configuration.limits)
     }
 
@@ -74,7 +74,7 @@ final class Connection {
     private enum Next { case again, close, abort }
 
     /// Answers one request whose head has been read: runs the handler, writes the response and
-    /// drains what is left of a small body. Says whether the connection carries on.
+    /// discards what is left of a small body. Says whether the connection carries on.
     @inline(never)
     private func exchange(_ head: RequestHead, _ inbound: InboundStream, _ record: ConnectionRecord) async -> Next {
         inbound.beginBody(head.framing, expectsContinue: head.expectsContinue)
@@ -86,17 +86,17 @@ final class Connection {
         return await finish(response, head, inbound, record)
     }
 
-    /// Writes the response and drains what is left of a small body.
+    /// Writes the response and discards what is left of a small body.
     @inline(never)
     private func finish(_ response: Response, _ head: RequestHead, _ inbound: InboundStream, _ record: ConnectionRecord) async -> Next {
-        var keepAlive = head.keepAlive && !registry.isDraining
-        var drainAfter = false
+        var keepAlive = head.keepAlive && !registry.isShuttingDown
+        var discardAfter = false
         if !inbound.bodyComplete {
             // An unread body: keep the connection only if it is small, bounded and the client
             // is sending it (not waiting for 100 Continue).
             if case .length(let remaining) = inbound.bodyState, !inbound.continueNeeded,
-               remaining <= configuration.maxBodyDrain {
-                drainAfter = true
+               remaining <= configuration.maxBodyDiscard {
+                discardAfter = true
             } else {
                 keepAlive = false
             }
@@ -106,7 +106,7 @@ final class Connection {
         } catch {
             return .abort
         }
-        if keepAlive && drainAfter { keepAlive = await inbound.discardBody(limit: configuration.maxBodyDrain) }
+        if keepAlive && discardAfter { keepAlive = await inbound.discardBody(limit: configuration.maxBodyDiscard) }
         return keepAlive ? .again : .close
     }
 
@@ -226,8 +226,8 @@ final class Connection {
             switch await runStream(produce, chunked: chunked, watchHangUp: inbound.bodyComplete, counter: counter) {
             case .finished:
                 if chunked { try await channel.write(ResponseHeadWriter.lastChunk) }
-                return keepAlive && !registry.isDraining
-            case .drained:
+                return keepAlive && !registry.isShuttingDown
+            case .shutDown:
                 if chunked { try await channel.write(ResponseHeadWriter.lastChunk) }
                 return false
             case .failed(let error):
@@ -251,7 +251,7 @@ final class Connection {
             ResponseHeadWriter.write(status: response.status, version: version, headers: response.headers, more: response.standardFields,
                                      framing: .none, date: false, connection: nil, into: &out)
             try await channel.write(out)
-            guard registry.transition(record, to: .hijacked), !registry.isDraining else { return false }
+            guard registry.transition(record, to: .hijacked), !registry.isShuttingDown else { return false }
             let leftover = inbound.buffer.read(upTo: inbound.buffer.readableCount)
             do {
                 try await run(HijackedStream(channel: channel, leftover: leftover))
@@ -264,7 +264,7 @@ final class Connection {
 
     private enum StreamOutcome: Sendable {
         case finished
-        case drained
+        case shutDown
         case failed(any Error)
         case clientLeft
     }
@@ -285,10 +285,10 @@ final class Connection {
                     return .failed(error)
                 }
             }
-            group.addTask { [drain] in
+            group.addTask { [shutdown] in
                 do {
-                    try await drain.wait()
-                    return .drained
+                    try await shutdown.wait()
+                    return .shutDown
                 } catch {
                     return nil
                 }

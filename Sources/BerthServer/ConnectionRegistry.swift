@@ -7,7 +7,7 @@ import Synchronization
 /// Each connection reports its state changes on its own `ConnectionRecord` with one atomic
 /// compare-and-swap, so a request costs no lock and no lookup; the registry's lock is taken only
 /// to add and remove connections and to walk them. A sweeper calls `sweep` periodically to enforce
-/// the header-read and idle deadlines, so no read carries a timer of its own. Shutdown (`drain`)
+/// the header-read and idle deadlines, so no read carries a timer of its own. Shutdown (`beginShutdown`)
 /// interrupts idle and hijacked connections at once and leaves requests in flight to finish.
 public final class ConnectionRegistry: Sendable {
     public enum State: UInt8, Sendable, CustomStringConvertible {
@@ -53,14 +53,14 @@ public final class ConnectionRegistry: Sendable {
     }
 
     private let registry = Locked(Registry())
-    private let draining = Atomic<Bool>(false)
+    private let shuttingDown = Atomic<Bool>(false)
 
     public init() {}
 
     /// Adds a new connection served by the current task, which the registry cancels if the client
-    /// hangs up during a slow request. Nil when the server is draining (close it at once).
+    /// hangs up during a slow request. Nil when the server is shutting down (close it at once).
     func register(_ channel: any ByteChannel, counter: ByteCounter, listener: String) -> ConnectionRecord? {
-        guard !isDraining else { return nil }
+        guard !isShuttingDown else { return nil }
         let record = registry.withLock { r -> ConnectionRecord in
             r.nextID += 1
             r.accepted += 1
@@ -70,8 +70,8 @@ public final class ConnectionRegistry: Sendable {
             return record
         }
         withUnsafeCurrentTask { record.adopt($0) }
-        // A drain that began meanwhile may have missed the new record; it must not stay.
-        guard !isDraining else {
+        // A shutdown that began meanwhile may have missed the new record; it must not stay.
+        guard !isShuttingDown else {
             remove(record)
             return nil
         }
@@ -85,12 +85,12 @@ public final class ConnectionRegistry: Sendable {
     }
 
     /// Records a new state. Returns false when the connection has been interrupted, or when it
-    /// would go idle while the server drains: it should wind down. A request that may be watched
+    /// would go idle while the server shuts down: it should wind down. A request that may be watched
     /// for its client hanging up enters `.active` with `watchable`.
     func transition(_ record: ConnectionRecord, to state: State, watchable: Bool = false) -> Bool {
         guard record.set(state, watchable: watchable) else { return false }
-        // Pairs with `drain`: either it sees this connection idle, or this sees it draining.
-        return !(state == .idle && isDraining)
+        // Pairs with `beginShutdown`: either it sees this connection idle, or this sees the shutdown.
+        return !(state == .idle && isShuttingDown)
     }
 
     /// Starts a watch on every watchable request that has been running for longer than `after`:
@@ -102,12 +102,12 @@ public final class ConnectionRegistry: Sendable {
     }
 
     /// Whether the server is shutting down.
-    public var isDraining: Bool { draining.load(ordering: .sequentiallyConsistent) }
+    public var isShuttingDown: Bool { shuttingDown.load(ordering: .sequentiallyConsistent) }
 
-    /// Starts draining: idle and hijacked connections are interrupted now; the others finish
+    /// Starts a graceful shutdown: idle and hijacked connections are interrupted now; the others finish
     /// what they are doing and close.
-    func drain() {
-        draining.store(true, ordering: .sequentiallyConsistent)
+    func beginShutdown() {
+        shuttingDown.store(true, ordering: .sequentiallyConsistent)
         for record in allRecords() {
             record.interrupt { state, _ in state == .idle || state == .hijacked }
         }

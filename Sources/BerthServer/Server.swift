@@ -4,7 +4,7 @@ import BerthTransport
 
 /// The HTTP server: one discarding task group with a child task per listener and a child task per
 /// connection. Nothing outlives the group; cancelling `run()` stops everything at once, while
-/// `beginShutdown()` (or opening the `drain` gate) stops it gracefully.
+/// `beginShutdown()` (or opening the `shutdown` gate) stops it gracefully.
 public final class Server: Sendable {
     public let listeners: [Listener]
     public let service: Service
@@ -12,37 +12,37 @@ public final class Server: Sendable {
     /// Every open connection and its state.
     public let connections: ConnectionRegistry
     private let gate: ActivationGate?
-    private let drain: ActivationGate
+    private let shutdown: ActivationGate
 
     /// - Parameters:
     ///   - gate: holds accepting back until it opens; the listeners are bound already, so early
     ///     clients wait in the kernel backlog.
-    ///   - drain: opening it starts a graceful shutdown.
+    ///   - shutdown: opening it starts a graceful shutdown.
     public init(listeners: [Listener], service: Service, configuration: ServerConfiguration = ServerConfiguration(),
-                gate: ActivationGate? = nil, drain: ActivationGate = ActivationGate(),
+                gate: ActivationGate? = nil, shutdown: ActivationGate = ActivationGate(),
                 connections: ConnectionRegistry = ConnectionRegistry()) {
         self.connections = connections
         self.listeners = listeners
         self.service = service
         self.configuration = configuration
         self.gate = gate
-        self.drain = drain
+        self.shutdown = shutdown
     }
 
     /// Starts a graceful shutdown: stop accepting and remove socket files at once, close idle
     /// and hijacked connections, let requests in flight finish with `Connection: close`, end
     /// streams with their terminating chunk. `run()` returns when the last connection is gone.
     public func beginShutdown() {
-        drain.open()
+        shutdown.open()
     }
 
-    /// Accepts and serves until drained or cancelled, or until a listener fails (then throws its
+    /// Accepts and serves until shut down or cancelled, or until a listener fails (then throws its
     /// error). Listeners are closed, and their socket files removed, before it returns.
     public func run() async throws {
         let (accepted, sink) = AsyncStream.makeStream(of: (Socket, Listener).self)
         try await withThrowingDiscardingTaskGroup { group in
             for listener in listeners {
-                group.addTask { [gate, drain] in
+                group.addTask { [gate, shutdown] in
                     defer { sink.finish() }
                     do {
                         try await gate?.wait()
@@ -52,7 +52,7 @@ public final class Server: Sendable {
                         }
                     } catch {
                         await listener.close()
-                        if drain.isOpen { return }  // closed by the shutdown: not a failure
+                        if shutdown.isOpen { return }  // closed by the shutdown: not a failure
                         throw error
                     }
                 }
@@ -60,28 +60,28 @@ public final class Server: Sendable {
             group.addTask { [self] in
                 // On shutdown: close listeners (their accept loops end), abandon activation, and
                 // interrupt idle connections.
-                do { try await drain.wait() } catch { return }
+                do { try await shutdown.wait() } catch { return }
                 for listener in listeners { await listener.close() }
                 gate?.fail(CancellationError())
-                connections.drain()
+                connections.beginShutdown()
             }
             group.addTask { [self] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: configuration.sweepInterval)
                     connections.sweep(headRead: configuration.headerReadTimeout, idle: configuration.idleTimeout)
                     connections.watchRunningRequests(after: configuration.hangUpWatchDelay)
-                    if drain.isOpen && connections.openCount == 0 { return }
+                    if shutdown.isOpen && connections.openCount == 0 { return }
                 }
             }
             if listeners.isEmpty { sink.finish() }
             for await (socket, listener) in accepted {
                 // Connection tasks prefer the reactor: a wake-up after epoll costs no thread switch.
                 group.addTask(executorPreference: Reactor.shared) { [self] in
-                    guard let upgrade = listener.upgrade else {
+                    guard let handshake = listener.handshake else {
                         return await serve(socket, listener: listener.displayAddress)
                     }
                     do {
-                        await serve(try await upgrade(socket), listener: listener.displayAddress)
+                        await serve(try await handshake(socket), listener: listener.displayAddress)
                     } catch {
                         configuration.logger.debug("http: \(error)")
                         socket.close()
@@ -94,6 +94,6 @@ public final class Server: Sendable {
     /// Serves one connection over any byte channel until it closes, in the current task: the
     /// registry cancels that task if the client hangs up during a slow request.
     public func serve(_ channel: any ByteChannel, listener: String) async {
-        await Connection(server: self, drain: drain, channel: channel, listener: listener).run()
+        await Connection(server: self, shutdown: shutdown, channel: channel, listener: listener).run()
     }
 }

@@ -30,7 +30,9 @@ public enum TestServer {
             while let next = try await group.next() {
                 if let next { result = next; group.cancelAll() }
             }
-            return result!  // the body's task is the only one that returns a value, and it has returned
+            // Only the body returns a value; without one, the test itself was cancelled.
+            guard let result else { throw CancellationError() }
+            return result
         }
     }
 
@@ -53,14 +55,19 @@ public enum TestServer {
             }
             group.addTask { try await body(live) }
             var result: R?
+            var failure: (any Error)?
             do {
                 while let next = try await group.next() {
                     if let next { result = next; group.cancelAll() }
                 }
-            } catch is CancellationError {
+            } catch {
+                failure = error
             }
             for listener in listeners { await listener.close() }
-            return result!  // the body's task is the only one that returns a value, and it has returned
+            // Only the body returns a value; without one, the body or the server threw, or the
+            // test was cancelled.
+            guard let result else { throw failure ?? CancellationError() }
+            return result
         }
     }
 

@@ -8,20 +8,20 @@ import Glibc
 /// One bound, listening socket (`tcp://`, `unix://`). It binds when created, so clients that
 /// connect early wait in the kernel backlog, and accepts only when asked.
 public actor Listener {
-    /// Turns an accepted socket into the channel the server speaks HTTP on (a TLS handshake).
-    public typealias Upgrade = @Sendable (Socket) async throws -> any ByteChannel
+    /// Turns an accepted socket into the channel the server speaks HTTP on: a TLS handshake.
+    public typealias Handshake = @Sendable (Socket) async throws -> any ByteChannel
 
     /// How listeners are made beyond their address.
     public struct Options: Sendable {
         /// Applied to connections on `tcp://` listeners (TLS); unix and activated sockets are plain.
-        public var tcpUpgrade: Upgrade?
+        public var tcpHandshake: Handshake?
         /// The group given to unix socket files this daemon creates.
         public var unixGroup: gid_t?
         /// Sockets passed by systemd, for `fd://` addresses.
         public var activated: [ActivatedSocket] = []
 
-        public init(tcpUpgrade: Upgrade? = nil, unixGroup: gid_t? = nil, activated: [ActivatedSocket] = []) {
-            self.tcpUpgrade = tcpUpgrade
+        public init(tcpHandshake: Handshake? = nil, unixGroup: gid_t? = nil, activated: [ActivatedSocket] = []) {
+            self.tcpHandshake = tcpHandshake
             self.unixGroup = unixGroup
             self.activated = activated
         }
@@ -29,7 +29,7 @@ public actor Listener {
 
     public nonisolated let address: ListenAddress
     /// Applied to each accepted socket before HTTP, if set.
-    public nonisolated let upgrade: Upgrade?
+    public nonisolated let handshake: Handshake?
     /// How logs name it: the unix path, or `host:port` as bound (port 0 resolved).
     public nonisolated let displayAddress: String
     /// The TCP port actually bound, or nil for unix sockets.
@@ -43,9 +43,9 @@ public actor Listener {
     public static let backlog: Int32 = 4096
 
     private init(address: ListenAddress, socket: Socket, display: String, port: Int?, createdPath: String?, logger: Logger,
-                 upgrade: Upgrade? = nil) {
+                 handshake: Handshake? = nil) {
         self.address = address
-        self.upgrade = upgrade
+        self.handshake = handshake
         self.socket = socket
         self.displayAddress = display
         self.boundPort = port
@@ -58,7 +58,7 @@ public actor Listener {
     public static func bind(_ address: ListenAddress, options: Options = Options(), logger: Logger = Logger()) async throws -> Listener {
         switch address {
         case .tcp(let host, let port):
-            return try await bindTCP(address, host: host, port: port, upgrade: options.tcpUpgrade, logger: logger)
+            return try await bindTCP(address, host: host, port: port, handshake: options.tcpHandshake, logger: logger)
         case .unix(let path):
             return try bindUnix(address, path: path, group: options.unixGroup, logger: logger)
         case .fd:
@@ -95,7 +95,7 @@ public actor Listener {
         }
     }
 
-    private static func bindTCP(_ address: ListenAddress, host: String, port: Int, upgrade: Upgrade?, logger: Logger) async throws -> Listener {
+    private static func bindTCP(_ address: ListenAddress, host: String, port: Int, handshake: Handshake?, logger: Logger) async throws -> Listener {
         let context = "listen tcp \(host.contains(":") ? "[\(host)]" : host):\(port)"
         var storage = try await SocketAddress.resolve(host: host, port: port, context: context)
         let fd = berth_socket_stream(Int32(storage.family))
@@ -115,7 +115,7 @@ public actor Listener {
         storage = SocketAddress.local(of: fd) ?? storage
         let socket = try Socket(adopting: fd)
         return Listener(address: address, socket: socket, display: storage.description, port: storage.port,
-                        createdPath: nil, logger: logger, upgrade: upgrade)
+                        createdPath: nil, logger: logger, handshake: handshake)
     }
 
     private static func bindUnix(_ address: ListenAddress, path: String, group: gid_t?, logger: Logger) throws -> Listener {

@@ -11,6 +11,8 @@ import Glibc
 ///
 /// Readiness that arrives while nobody waits is remembered, so an edge between a task's
 /// `EAGAIN` and its registration is never lost (at worst a task retries once for nothing).
+// @unchecked Sendable: every mutable field is a `Locked` or an atomic, the descriptors are
+// constants, and the run loop's buffers are locals of the reactor thread.
 public final class Reactor: TaskExecutor, @unchecked Sendable {
     public enum Interest: Sendable { case read, write }
 
@@ -177,7 +179,7 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
             table.withLock { table in
                 for i in 0..<Int(n) {
                     let fd = fds[i]
-                    if fd == wakeFD { _ = berth_eventfd_drain(wakeFD); continue }
+                    if fd == wakeFD { _ = berth_eventfd_clear(wakeFD); continue }
                     let r = Int(fd)
                     guard r < table.count, table[r].registered, table[r].generation == tags[i] else { continue }
                     let bits = events[i]

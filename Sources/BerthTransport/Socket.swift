@@ -18,8 +18,8 @@ public final class Socket: ByteChannel {
     /// Set when a read came back short, so the kernel's buffer was empty: the next read waits for
     /// readiness first instead of making a read that would only say `EAGAIN`. (The socket is
     /// edge-triggered, and the reactor remembers an edge that arrives while nobody waits, so no
-    /// wake-up is lost.) Cleared by anything that takes an edge without draining the input.
-    private let drained = Atomic<Bool>(false)
+    /// wake-up is lost.) Cleared by anything that takes an edge without reading the input.
+    private let inputExhausted = Atomic<Bool>(false)
 
     /// Takes ownership of a non-blocking descriptor and registers it with the reactor.
     public init(adopting fd: Int32, peer: String = "", reactor: Reactor = .shared) throws {
@@ -40,7 +40,7 @@ public final class Socket: ByteChannel {
     public var fd: Int32 { descriptor.load(ordering: .acquiring) }
 
     public func read(into buffer: inout ByteBuffer) async throws -> Int {
-        var mustWait = drained.exchange(false, ordering: .relaxed)
+        var mustWait = inputExhausted.exchange(false, ordering: .relaxed)
         while true {
             if mustWait {
                 // An empty head buffer is not held through the wait: idle connections keep none.
@@ -60,7 +60,7 @@ public final class Socket: ByteChannel {
             }
             switch failure {
             case 0:
-                if n > 0 && n < space { drained.store(true, ordering: .relaxed) }
+                if n > 0 && n < space { inputExhausted.store(true, ordering: .relaxed) }
                 return n
             case EINTR: mustWait = false
             case EAGAIN: mustWait = true
@@ -120,7 +120,7 @@ public final class Socket: ByteChannel {
     /// The next bytes waiting to be read (at most `count`), without consuming them; [] at end
     /// of stream.
     public func peek(upTo count: Int) async throws -> [UInt8] {
-        drained.store(false, ordering: .relaxed)  // it may take an edge and leave the input
+        inputExhausted.store(false, ordering: .relaxed)  // it may take an edge and leave the input
         var bytes = [UInt8](repeating: 0, count: count)
         while true {
             let fd = try openFD()
@@ -142,7 +142,7 @@ public final class Socket: ByteChannel {
     }
 
     public func waitForHangUp() async throws -> Bool {
-        drained.store(false, ordering: .relaxed)  // it may take an edge and leave the input
+        inputExhausted.store(false, ordering: .relaxed)  // it may take an edge and leave the input
         var byte: UInt8 = 0
         while true {
             let fd = try openFD()

@@ -58,7 +58,7 @@ uint64_t berth_monotonic_coarse_ms(void) {
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int berth_eventfd_drain(int fd) { uint64_t v; return (int)read(fd, &v, sizeof v); }
+int berth_eventfd_clear(int fd) { uint64_t v; return (int)read(fd, &v, sizeof v); }
 
 int berth_socket_stream(int domain) { return socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); }
 

@@ -243,7 +243,7 @@ func runLoad(_ options: Options) -> Result {
                 let r = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if r > 0 {
                     buffers[slot] += chunk[..<r]
-                    // A short read drained the socket, and new bytes bring a new edge; after a
+                    // A short read emptied the socket, and new bytes bring a new edge; after a
                     // hang-up no edge will come, so read on to the end of stream.
                     if r < chunk.count && !hungUp { break }
                     continue

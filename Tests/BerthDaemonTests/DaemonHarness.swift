@@ -43,14 +43,19 @@ struct DaemonHarness {
             let harness = DaemonHarness(daemon: daemon, socketPath: path, tcpPort: listeners.compactMap(\.boundPort).first)
             group.addTask { try await body(harness) }
             var result: R?
+            var failure: (any Error)?
             do {
                 while let next = try await group.next() {
                     if let next { result = next; group.cancelAll() }
                 }
-            } catch is CancellationError {
+            } catch {
+                failure = error
             }
             await daemon.engine.shutdown(timeout: .zero)
-            return result!  // the body's task is the only one that returns a value, and it has returned
+            // Only the body returns a value; without one, the body or the daemon threw, or the
+            // test was cancelled.
+            guard let result else { throw failure ?? CancellationError() }
+            return result
         }
     }
 

@@ -48,7 +48,7 @@ struct ProcessShutdownTests {
         try await slow.send("GET /_ping HTTP/1.1\r\n")
         try await Task.sleep(for: .milliseconds(50))
         daemon.signal(SIGTERM)
-        #expect(try await daemon.waitForExit(limit: .milliseconds(300)) == nil, "still draining after one signal")
+        #expect(try await daemon.waitForExit(limit: .milliseconds(300)) == nil, "still shutting down after one signal")
         // Signals of one kind that arrive together coalesce in the kernel: leave gaps, as a person does.
         daemon.signal(SIGTERM)
         try await Task.sleep(for: .milliseconds(100))
@@ -154,7 +154,7 @@ struct ProcessShutdownTests {
         try await Self.waitUntilActive(daemon)
         stop.open()
         // The handler finishes only once the shutdown has begun, however slow this machine is.
-        for _ in 0..<1000 where !daemon.connections.isDraining { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<1000 where !daemon.connections.isShuttingDown { try await Task.sleep(for: .milliseconds(10)) }
         release.open()
         let response = try await client.readResponse()
         #expect(response.status == 200)

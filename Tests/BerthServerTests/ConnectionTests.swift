@@ -108,7 +108,7 @@ import Testing
         }
     }
 
-    @Test func smallUnreadBodyIsDrainedAndTheConnectionKept() async throws {
+    @Test func smallUnreadBodyIsDiscardedAndTheConnectionKept() async throws {
         try await TestServer.withInMemory(TestService.make()) { server in
             let client = server.connect()
             let first = try await client.request("POST", "/ignore-body", body: Array("{\"a\":1}".utf8))

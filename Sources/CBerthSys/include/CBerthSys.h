@@ -34,7 +34,7 @@ uint64_t berth_monotonic_coarse_ms(void);
 
 int berth_eventfd(void);
 int berth_eventfd_signal(int fd);
-int berth_eventfd_drain(int fd);
+int berth_eventfd_clear(int fd);
 
 int berth_socket_stream(int domain);
 int berth_accept(int fd, struct sockaddr_storage *addr, socklen_t *len);
