@@ -90,6 +90,7 @@ public final class Daemon: Sendable {
         serverConfiguration.logger = logger
         serverConfiguration.headerReadTimeout = configuration.headerReadTimeout
         serverConfiguration.idleTimeout = configuration.idleTimeout
+        serverConfiguration.shutdownTimeout = configuration.shutdownTimeout
         await SystemJobs(configuration: configuration, facts: facts, engineID: engineID, events: events, counts: counts,
                          warnings: configuration.apiWarnings, settings: settings).register(on: engine)
         await ServeAPIJobs(service: makeService(), gate: gate, shutdown: shuttingDown, connections: connections,

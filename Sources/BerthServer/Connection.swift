@@ -78,8 +78,10 @@ final class Connection {
     @inline(never)
     private func exchange(_ head: RequestHead, _ inbound: InboundStream, _ record: ConnectionRecord) async -> Next {
         inbound.beginBody(head.framing, expectsContinue: head.expectsContinue)
-        let body = head.framing == .none ? RequestBody.empty : RequestBody(inbound: inbound)
-        guard let response = await respond(head, body, record) else {
+        let body = head.framing == .none ? RequestBody.empty : RequestBody(inbound: inbound, lease: inbound.lend())
+        let response = await respond(head, body, record)
+        inbound.takeBack()
+        guard let response else {
             logClientLeft(head)
             return .abort
         }
@@ -165,7 +167,8 @@ final class Connection {
     /// handlers never pay for a watch.
     @inline(__always)
     private func respond(_ head: RequestHead, _ body: RequestBody, _ record: ConnectionRecord) async -> Response? {
-        let response = await service.respond(to: head, body: body, peer: channel.peer, listener: listener)
+        let response = await service.respond(to: head, body: body, peer: channel.peer, listener: listener,
+                                             cancellation: record.cancellation.beginRequest())
         return record.endRequest() ? nil : response
     }
 
@@ -223,7 +226,11 @@ final class Connection {
             counter.addSent(out.count)
             if suppressBody { return keepAlive }
             _ = registry.transition(record, to: .streaming)
-            switch await runStream(produce, chunked: chunked, watchHangUp: inbound.bodyComplete, counter: counter) {
+            let watchHangUp = inbound.bodyComplete
+            inbound.lendAgain()
+            let outcome = await runStream(produce, chunked: chunked, watchHangUp: watchHangUp, counter: counter)
+            inbound.takeBack()
+            switch outcome {
             case .finished:
                 if chunked { try await channel.write(ResponseHeadWriter.lastChunk) }
                 return keepAlive && !registry.isShuttingDown
@@ -244,7 +251,11 @@ final class Connection {
                                      framing: .none, date: true, connection: "close", into: &out)
             try await channel.write(out)
             _ = registry.transition(record, to: .streaming)
-            if !suppressBody { try? await produce(ResponseBodyWriter(channel: channel, chunked: false, counter: counter)) }
+            if !suppressBody {
+                inbound.lendAgain()
+                try? await produce(ResponseBodyWriter(channel: channel, chunked: false, counter: counter))
+                inbound.takeBack()
+            }
             return false
 
         case .hijack(let run):

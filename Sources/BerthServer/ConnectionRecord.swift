@@ -7,8 +7,8 @@ import Synchronization
 /// Its state, the time it entered it, and three flags share one atomic word, so the connection
 /// records a change with one compare-and-swap and the sweeper, which may interrupt it at the same
 /// moment, never loses a race: a connection that was interrupted fails its next change and winds
-/// down. The lock guards only what slow requests need: the watch for a client hanging up, and the
-/// task to cancel when it does.
+/// down. The lock guards only what slow requests need: the watch for a client hanging up; the
+/// `CancellationSource` cancels the request when it does.
 final class ConnectionRecord: Sendable {
     let id: UInt64
     let channel: any ByteChannel
@@ -16,6 +16,8 @@ final class ConnectionRecord: Sendable {
     let listener: String
     /// When the connection was accepted, on `CoarseClock`.
     let opened: UInt64
+    /// Cancels the request being handled, for a hang-up or the shutdown deadline.
+    let cancellation: CancellationSource
 
     /// Bits 0–2: state; 3: interrupted; 4: the running request may be watched; 5: it is watched;
     /// 8–63: `CoarseClock` milliseconds when the state was entered.
@@ -27,17 +29,17 @@ final class ConnectionRecord: Sendable {
     private static let sinceShift: UInt64 = 8
 
     private struct Watch: Sendable {
-        /// The connection's task while it runs; nil once the connection left the registry, so the
-        /// task is never touched after it may have ended.
-        var task: ConnectionTask?
         /// The task waiting for the client to hang up during a slow request.
         var watcher: Task<Void, Never>?
         var hungUp = false
+        /// The connection has left the registry: no new watch.
+        var released = false
     }
     private let watch = Locked(Watch())
 
-    init(id: UInt64, channel: any ByteChannel, counter: ByteCounter, listener: String) {
+    init(id: UInt64, channel: any ByteChannel, counter: ByteCounter, listener: String, schedule: ShutdownSchedule) {
         self.id = id
+        self.cancellation = CancellationSource(schedule: schedule)
         self.channel = channel
         self.counter = counter
         self.listener = listener
@@ -46,14 +48,18 @@ final class ConnectionRecord: Sendable {
         self.word = Atomic(now << Self.sinceShift | UInt64(ConnectionRegistry.State.idle.rawValue))
     }
 
-    func adopt(_ task: UnsafeCurrentTask?) {
-        watch.withLock { $0.task = task.map(ConnectionTask.init) }
+    /// Called by the connection's task when it starts: the task may now be cancelled for its
+    /// requests.
+    func adoptCurrentTask() {
+        cancellation.bindCurrentTask()
     }
 
-    /// Forgets the task; after this nothing can cancel it through the registry.
+    /// Called by the connection's task before it ends: after this nothing can cancel it through
+    /// the registry, and no watch is left running.
     func release() {
+        cancellation.unbindCurrentTask()
         let watcher = watch.withLock { w -> Task<Void, Never>? in
-            w.task = nil
+            w.released = true
             defer { w.watcher = nil }
             return w.watcher
         }
@@ -101,7 +107,7 @@ final class ConnectionRecord: Sendable {
             while true {
                 guard current & Self.stateMask == UInt64(ConnectionRegistry.State.active.rawValue),
                       current & Self.watchable != 0, current & Self.watched == 0,
-                      current >> Self.sinceShift < threshold, w.task != nil else { return }
+                      current >> Self.sinceShift < threshold, !w.released else { return }
                 let (exchanged, original) = word.compareExchange(expected: current, desired: current | Self.watched,
                                                                  ordering: .sequentiallyConsistent)
                 if exchanged { break }
@@ -121,13 +127,12 @@ final class ConnectionRecord: Sendable {
         }
     }
 
-    /// Cancels the connection's task, and so its request and job, if the watch is still on.
+    /// Cancels the request (the connection's task, and so its job) if the watch is still on.
     private func clientHungUp() {
         watch.withLock { w in
             guard word.load(ordering: .sequentiallyConsistent) & Self.watched != 0 else { return }
             w.hungUp = true
-            // The task is alive: `release` clears it, under this lock, before the task ends.
-            w.task?.task.cancel()
+            cancellation.cancel(.clientHungUp)
         }
     }
 
@@ -155,11 +160,4 @@ final class ConnectionRecord: Sendable {
             opened: CoarseClock.instant(of: opened), stateSince: CoarseClock.instant(of: current >> Self.sinceShift),
             bytesIn: counter.bytesIn, bytesOut: counter.bytesOut)
     }
-}
-
-/// The connection's running task, for cancelling it from the sweeper's thread.
-// @unchecked Sendable: used only under the record's lock, and only while the task is alive
-// (`release` clears it, under that lock, before the task ends); cancelling is thread-safe.
-private struct ConnectionTask: @unchecked Sendable {
-    let task: UnsafeCurrentTask
 }

@@ -53,7 +53,9 @@ public final class ConnectionRegistry: Sendable {
     }
 
     private let registry = Locked(Registry())
-    private let shuttingDown = Atomic<Bool>(false)
+    private let schedule = ShutdownSchedule()
+    /// The shutdown deadline has been enforced (every connection left was cancelled).
+    private let deadlineEnforced = Atomic<Bool>(false)
 
     public init() {}
 
@@ -65,11 +67,12 @@ public final class ConnectionRegistry: Sendable {
             r.nextID += 1
             r.accepted += 1
             r.acceptedByListener[listener, default: 0] += 1
-            let record = ConnectionRecord(id: r.nextID, channel: channel, counter: counter, listener: listener)
+            let record = ConnectionRecord(id: r.nextID, channel: channel, counter: counter, listener: listener,
+                                          schedule: schedule)
             r.records[r.nextID] = record
             return record
         }
-        withUnsafeCurrentTask { record.adopt($0) }
+        record.adoptCurrentTask()
         // A shutdown that began meanwhile may have missed the new record; it must not stay.
         guard !isShuttingDown else {
             remove(record)
@@ -102,15 +105,26 @@ public final class ConnectionRegistry: Sendable {
     }
 
     /// Whether the server is shutting down.
-    public var isShuttingDown: Bool { shuttingDown.load(ordering: .sequentiallyConsistent) }
+    public var isShuttingDown: Bool { schedule.isShuttingDown }
 
-    /// Starts a graceful shutdown: idle and hijacked connections are interrupted now; the others finish
-    /// what they are doing and close.
-    func beginShutdown() {
-        shuttingDown.store(true, ordering: .sequentiallyConsistent)
+    /// When requests still in flight will be cancelled, once a shutdown with a timeout has begun.
+    public var shutdownDeadline: ContinuousClock.Instant? { schedule.deadline }
+
+    /// Starts a graceful shutdown: idle and hijacked connections are interrupted now; the others
+    /// finish what they are doing and close, or are cancelled at `deadline` (see
+    /// `enforceShutdownDeadline`).
+    func beginShutdown(deadline: ContinuousClock.Instant?) {
+        schedule.begin(deadline: deadline)
         for record in allRecords() {
             record.interrupt { state, _ in state == .idle || state == .hijacked }
         }
+    }
+
+    /// Once the shutdown deadline has passed, cancels every connection still open (their requests
+    /// see `RequestCancellation.Reason.shutdown`). Called by the sweeper; acts once.
+    func enforceShutdownDeadline() {
+        guard schedule.isPastDeadline, !deadlineEnforced.exchange(true, ordering: .relaxed) else { return }
+        for record in allRecords() { record.cancellation.cancel(.shutdown) }
     }
 
     /// Interrupts connections idle for longer than `idle` and heads slower than `headRead`.

@@ -1,8 +1,9 @@
 import BerthCore
 import BerthHTTP
 
-/// What the server knows about a request beyond its bytes. Handlers and middleware read it;
-/// middleware passes an updated copy down the chain.
+/// What the server knows about a request beyond its bytes: its id, where it came from, the route
+/// and API version it matched, and its cancellation and deadline (`cancellation`). Handlers and
+/// middleware read it; middleware passes an updated copy down the chain.
 public struct RequestContext: Sendable {
     /// Unique within this process; appears in logs.
     public let requestID: UInt64
@@ -20,12 +21,14 @@ public struct RequestContext: Sendable {
     public var apiVersion: APIVersion?
     /// When the request head was complete.
     public let start: ContinuousClock.Instant
+    /// Whether, why and by when the server cancels this request (client hang-up, shutdown).
+    public let cancellation: RequestCancellation
     /// The matched route's handler, run at the end of the middleware chain.
     let handler: Handler
 
     public init(requestID: UInt64, peer: String, listener: String, routeTemplate: String,
                 pathParameters: PathParameters, requestedVersion: Substring?, start: ContinuousClock.Instant = .now,
-                handler: @escaping Handler) {
+                cancellation: RequestCancellation = .never, handler: @escaping Handler) {
         self.requestID = requestID
         self.peer = peer
         self.listener = listener
@@ -33,6 +36,7 @@ public struct RequestContext: Sendable {
         self.pathParameters = pathParameters
         self.requestedVersion = requestedVersion
         self.start = start
+        self.cancellation = cancellation
         self.handler = handler
     }
 

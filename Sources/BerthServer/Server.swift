@@ -30,8 +30,9 @@ public final class Server: Sendable {
     }
 
     /// Starts a graceful shutdown: stop accepting and remove socket files at once, close idle
-    /// and hijacked connections, let requests in flight finish with `Connection: close`, end
-    /// streams with their terminating chunk. `run()` returns when the last connection is gone.
+    /// and hijacked connections, let requests in flight finish with `Connection: close` (for up
+    /// to `configuration.shutdownTimeout`, then cancel them), end streams with their terminating
+    /// chunk. `run()` returns when the last connection is gone.
     public func beginShutdown() {
         shutdown.open()
     }
@@ -63,13 +64,14 @@ public final class Server: Sendable {
                 do { try await shutdown.wait() } catch { return }
                 for listener in listeners { await listener.close() }
                 gate?.fail(CancellationError())
-                connections.beginShutdown()
+                connections.beginShutdown(deadline: configuration.shutdownTimeout.map { ContinuousClock.now + $0 })
             }
             group.addTask { [self] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: configuration.sweepInterval)
                     connections.sweep(headRead: configuration.headerReadTimeout, idle: configuration.idleTimeout)
                     connections.watchRunningRequests(after: configuration.hangUpWatchDelay)
+                    connections.enforceShutdownDeadline()
                     if shutdown.isOpen && connections.openCount == 0 { return }
                 }
             }

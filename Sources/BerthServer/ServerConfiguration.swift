@@ -16,6 +16,9 @@ public struct ServerConfiguration: Sendable {
     public var headerReadTimeout: Duration = .seconds(10)
     /// How long a keep-alive connection may sit idle between requests.
     public var idleTimeout: Duration = .seconds(120)
+    /// How long requests in flight may run once a graceful shutdown begins; then the server cancels
+    /// them. Nil: as long as they take.
+    public var shutdownTimeout: Duration? = nil
     /// How often deadlines are checked and long-running handlers start being watched.
     public var sweepInterval: Duration = .milliseconds(25)
     /// A request without a body whose handler is still running after this long is watched for its

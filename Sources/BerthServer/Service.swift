@@ -27,8 +27,9 @@ public final class Service: Sendable {
     /// inlined) and the handler's share one task-allocator slab, and the connection's outer frames
     /// another, so an idle connection keeps two slabs (CONTRIBUTING.md, Benchmarks).
     @inline(never)
-    public func respond(to head: RequestHead, body: RequestBody, peer: String, listener: String) async -> Response {
-        switch prepare(head, body: body, peer: peer, listener: listener) {
+    public func respond(to head: RequestHead, body: RequestBody, peer: String, listener: String,
+                        cancellation: RequestCancellation = .never) async -> Response {
+        switch prepare(head, body: body, peer: peer, listener: listener, cancellation: cancellation) {
         case .answered(let response): response
         case .routed(let routed): await chain.respond(routed)
         }
@@ -42,7 +43,8 @@ public final class Service: Sendable {
     /// Everything before the handler: split, decode, clean and route. Synchronous and kept apart
     /// so that the async frame of `respond` stays small.
     @inline(never)
-    private func prepare(_ head: RequestHead, body: RequestBody, peer: String, listener: String) -> Prepared {
+    private func prepare(_ head: RequestHead, body: RequestBody, peer: String, listener: String,
+                         cancellation: RequestCancellation) -> Prepared {
         guard let (rawPath, rawQuery) = Self.split(target: head.target, method: head.method) else {
             return .answered(.error("malformed request target", status: .badRequest))
         }
@@ -59,7 +61,7 @@ public final class Service: Sendable {
         let context = RequestContext(
             requestID: Self.requestCounter.add(1, ordering: .relaxed).newValue, peer: peer, listener: listener,
             routeTemplate: match.route.template, pathParameters: match.parameters, requestedVersion: match.version,
-            handler: match.route.handler)
+            cancellation: cancellation, handler: match.route.handler)
         return .routed(RoutedRequest(Request(head: head, path: path, query: QueryParameters(rawQuery), body: body), context))
     }
 
