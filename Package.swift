@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "CBerthTLS", dependencies: ["COpenSSL"]),
         .target(name: "BerthHTTP", dependencies: ["BerthCore"], swiftSettings: strict),
         .target(name: "BerthLogging", dependencies: ["BerthCore", "BerthSync"], swiftSettings: strict),
-        .target(name: "BerthTransport", dependencies: ["CBerthSys", "BerthSync", "BerthLogging"], swiftSettings: strict),
+        .target(name: "BerthTransport", dependencies: ["CBerthSys", "BerthSync"], swiftSettings: strict),
         .target(name: "BerthTLS", dependencies: ["CBerthTLS", "BerthSync", "BerthTransport"], swiftSettings: strict),
         .target(name: "BerthServer", dependencies: ["BerthCore", "BerthSync", "BerthHTTP", "BerthTransport", "BerthLogging"],
                 swiftSettings: strict),

@@ -119,7 +119,7 @@ public final class Daemon: Sendable {
             if let address = configuration.metricsAddress {
                 let listener: Listener
                 do {
-                    listener = try await Listener.bind(address, logger: logger)
+                    listener = try await Listener.bind(address)
                 } catch {
                     listening.fail(error)
                     throw ServeAPIError(message: "failed to start metrics server: \(error)")

@@ -41,7 +41,7 @@ struct ServeAPIJobs: Sendable {
         var listeners: [Listener] = []
         for address in addresses {
             do {
-                listeners += try await Listener.bindAll(address, options: listenerOptions, logger: logger)
+                listeners += try await Listener.bindAll(address, options: listenerOptions)
             } catch {
                 for listener in listeners { await listener.close() }
                 throw ServeAPIError(message: "failed to load listeners: \(error)")

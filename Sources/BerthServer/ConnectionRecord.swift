@@ -54,6 +54,9 @@ final class ConnectionRecord: Sendable {
         cancellation.bindCurrentTask()
     }
 
+    /// Whether the connection has ended (its task released it).
+    var isReleased: Bool { watch.withLock { $0.released } }
+
     /// Called by the connection's task before it ends: after this nothing can cancel it through
     /// the registry, and no watch is left running.
     func release() {
@@ -137,19 +140,52 @@ final class ConnectionRecord: Sendable {
     }
 
     /// Marks the connection interrupted and shuts its socket down if `predicate` holds for its
-    /// state and the time it entered it; a connection interrupted already is left alone.
-    func interrupt(where predicate: (ConnectionRegistry.State, UInt64) -> Bool) {
+    /// state and the time it entered it; a connection interrupted already is left alone. Returns
+    /// whether this call interrupted it.
+    @discardableResult
+    func interrupt(where predicate: (ConnectionRegistry.State, UInt64) -> Bool) -> Bool {
         var current = word.load(ordering: .sequentiallyConsistent)
         while true {
             guard current & Self.interrupted == 0,
                   let state = ConnectionRegistry.State(rawValue: UInt8(current & Self.stateMask)),
-                  predicate(state, current >> Self.sinceShift) else { return }
+                  predicate(state, current >> Self.sinceShift) else { return false }
             let (exchanged, original) = word.compareExchange(expected: current, desired: current | Self.interrupted,
                                                              ordering: .sequentiallyConsistent)
             if exchanged { break }
             current = original
         }
         channel.interrupt()
+        return true
+    }
+
+    enum SweepVerdict { case none, expired, watch }
+
+    /// What the sweeper should do with this connection, from one read of its state word: nothing,
+    /// interrupt it (idle for longer than `idleMS`, or a head slower than `headMS`), or watch its
+    /// request (active, watchable, unwatched, and running since before `watchBefore`).
+    @inline(__always)
+    func sweepVerdict(now: UInt64, idleMS: UInt64, headMS: UInt64, watchBefore: UInt64) -> SweepVerdict {
+        let current = word.load(ordering: .relaxed)
+        guard current & Self.interrupted == 0 else { return .none }
+        let since = current >> Self.sinceShift
+        let age = now >= since ? now - since : 0
+        switch current & Self.stateMask {
+        case UInt64(ConnectionRegistry.State.idle.rawValue): return age > idleMS ? .expired : .none
+        case UInt64(ConnectionRegistry.State.readingHead.rawValue): return age > headMS ? .expired : .none
+        case UInt64(ConnectionRegistry.State.active.rawValue):
+            return current & Self.watchable != 0 && current & Self.watched == 0 && since < watchBefore ? .watch : .none
+        default: return .none
+        }
+    }
+
+    /// Since when (`CoarseClock` milliseconds) the connection has been idle between requests, or
+    /// nil if it is doing something or is winding down.
+    var idleSince: UInt64? {
+        let current = word.load(ordering: .relaxed)
+        guard current & Self.interrupted == 0, current & Self.stateMask == UInt64(ConnectionRegistry.State.idle.rawValue) else {
+            return nil
+        }
+        return current >> Self.sinceShift
     }
 
     var snapshot: ConnectionRegistry.Snapshot {

@@ -46,7 +46,10 @@ public final class ConnectionRegistry: Sendable {
     }
 
     private struct Registry {
-        var records: [UInt64: ConnectionRecord] = [:]
+        /// Every open connection, in no order: an array, so that the sweep walks it without
+        /// hashing or copying. `slots` says where each one is, for removal.
+        var records: [ConnectionRecord] = []
+        var slots: [UInt64: Int] = [:]
         var nextID: UInt64 = 0
         var accepted: UInt64 = 0
         var acceptedByListener: [String: UInt64] = [:]
@@ -54,6 +57,8 @@ public final class ConnectionRegistry: Sendable {
 
     private let registry = Locked(Registry())
     private let schedule = ShutdownSchedule()
+    /// Requests begun so far: the sweeper watches for new ones cheaply.
+    private let requests = Atomic<UInt64>(0)
     /// The shutdown deadline has been enforced (every connection left was cancelled).
     private let deadlineEnforced = Atomic<Bool>(false)
 
@@ -69,7 +74,8 @@ public final class ConnectionRegistry: Sendable {
             r.acceptedByListener[listener, default: 0] += 1
             let record = ConnectionRecord(id: r.nextID, channel: channel, counter: counter, listener: listener,
                                           schedule: schedule)
-            r.records[r.nextID] = record
+            r.slots[r.nextID] = r.records.count
+            r.records.append(record)
             return record
         }
         record.adoptCurrentTask()
@@ -84,7 +90,14 @@ public final class ConnectionRegistry: Sendable {
     /// Removes a connection. Call from its task, before the task ends.
     func remove(_ record: ConnectionRecord) {
         record.release()
-        _ = registry.withLock { $0.records.removeValue(forKey: record.id) }
+        registry.withLock { r in
+            guard let slot = r.slots.removeValue(forKey: record.id) else { return }
+            let last = r.records.removeLast()
+            if slot < r.records.count {
+                r.records[slot] = last
+                r.slots[last.id] = slot
+            }
+        }
     }
 
     /// Records a new state. Returns false when the connection has been interrupted, or when it
@@ -92,17 +105,14 @@ public final class ConnectionRegistry: Sendable {
     /// for its client hanging up enters `.active` with `watchable`.
     func transition(_ record: ConnectionRecord, to state: State, watchable: Bool = false) -> Bool {
         guard record.set(state, watchable: watchable) else { return false }
+        if state == .active { requests.add(1, ordering: .relaxed) }
         // Pairs with `beginShutdown`: either it sees this connection idle, or this sees the shutdown.
         return !(state == .idle && isShuttingDown)
     }
 
-    /// Starts a watch on every watchable request that has been running for longer than `after`:
-    /// when its client hangs up, the connection (and so the request and its job) is cancelled.
-    /// Requests quicker than that are never watched, so the common case pays nothing.
-    func watchRunningRequests(after: Duration) {
-        let threshold = CoarseClock.milliseconds &- UInt64(after / .milliseconds(1))
-        for record in allRecords() { record.watchIfRunning(since: threshold) }
-    }
+
+    /// Requests begun so far, on every connection.
+    var requestsBegun: UInt64 { requests.load(ordering: .relaxed) }
 
     /// Whether the server is shutting down.
     public var isShuttingDown: Bool { schedule.isShuttingDown }
@@ -127,20 +137,75 @@ public final class ConnectionRegistry: Sendable {
         for record in allRecords() { record.cancellation.cancel(.shutdown) }
     }
 
-    /// Interrupts connections idle for longer than `idle` and heads slower than `headRead`.
-    func sweep(headRead: Duration, idle: Duration) {
+    /// Closes idle connections to free their descriptors, as nginx does when it runs out: an eighth
+    /// of them, at least one and at most `limit`; first those that never sent a byte in the
+    /// `grace` after they connected (oldest first), then keep-alive connections idle the longest,
+    /// and only then connections younger than `grace` (a client sends its request at once, but it
+    /// may not have arrived yet). Requests in flight, streams and hijacked connections are never touched, nor is
+    /// a connection whose bytes have arrived but not been read yet (a request about to begin).
+    /// Returns the connections it closed (they end as soon as their tasks run), and how many of
+    /// those had never sent a byte.
+    func shedIdle(limit: Int, grace: Duration = .milliseconds(200)) -> (closed: [ConnectionRecord], neverSent: Int) {
+        let youngerThan = CoarseClock.milliseconds &- UInt64(grace / .milliseconds(1))
+        var silent: [(since: UInt64, record: ConnectionRecord)] = []
+        var keptAlive: [(since: UInt64, record: ConnectionRecord)] = []
+        var young: [(since: UInt64, record: ConnectionRecord)] = []
+        for record in allRecords() {
+            guard let since = record.idleSince else { continue }
+            if record.counter.bytesIn > 0 {
+                keptAlive.append((since, record))
+            } else if record.opened < youngerThan {
+                silent.append((record.opened, record))
+            } else {
+                young.append((record.opened, record))
+            }
+        }
+        let limit = max(1, min(limit, (silent.count + keptAlive.count + young.count) / 8))
+        var closed: [ConnectionRecord] = [], neverSent = 0
+        for (group, isSilent) in [(silent, true), (keptAlive, false), (young, true)] where closed.count < limit {
+            for candidate in group.sorted(by: { $0.since < $1.since }) where closed.count < limit {
+                // Still idle now, and not about to read a request: one may have begun since the walk.
+                guard !candidate.record.channel.hasPendingInput(),
+                      candidate.record.interrupt(where: { state, _ in state == .idle }) else { continue }
+                closed.append(candidate.record)
+                if isSilent { neverSent += 1 }
+            }
+        }
+        return (closed, neverSent)
+    }
+
+    /// One pass over every connection, for the sweeper: interrupts connections idle for longer
+    /// than `idle` and heads slower than `headRead`, and starts a watch on every watchable request
+    /// running for longer than `watchAfter` (when its client hangs up, the request is cancelled;
+    /// quicker requests are never watched, so the common case pays nothing). The pass reads each
+    /// connection's state word under the registry's lock, without copying the list or taking
+    /// another lock; the few connections that need something are dealt with after it.
+    func sweep(headRead: Duration, idle: Duration, watchAfter: Duration) {
         let now = CoarseClock.milliseconds
         let idleMS = UInt64(idle / .milliseconds(1)), headMS = UInt64(headRead / .milliseconds(1))
-        for record in allRecords() {
+        let watchBefore = now &- UInt64(watchAfter / .milliseconds(1))
+        var expired: [ConnectionRecord] = []
+        var slow: [ConnectionRecord] = []
+        registry.withLock { r in
+            for record in r.records {
+                switch record.sweepVerdict(now: now, idleMS: idleMS, headMS: headMS, watchBefore: watchBefore) {
+                case .none: break
+                case .expired: expired.append(record)
+                case .watch: slow.append(record)
+                }
+            }
+        }
+        for record in expired {
             record.interrupt { state, since in
                 let age = now >= since ? now - since : 0
                 return (state == .idle && age > idleMS) || (state == .readingHead && age > headMS)
             }
         }
+        for record in slow { record.watchIfRunning(since: watchBefore) }
     }
 
     private func allRecords() -> [ConnectionRecord] {
-        registry.withLock { Array($0.records.values) }
+        registry.withLock { $0.records }
     }
 
     /// The connections open now.

@@ -41,6 +41,9 @@ public final class Server: Sendable {
     /// error). Listeners are closed, and their socket files removed, before it returns.
     public func run() async throws {
         let (accepted, sink) = AsyncStream.makeStream(of: (Socket, Listener).self)
+        let shortage = DescriptorShortage(connections: connections, logger: configuration.logger)
+        DescriptorReserve.shared.restore()
+        let lowWatermark = DescriptorReserve.shared.lowWatermark
         try await withThrowingDiscardingTaskGroup { group in
             for listener in listeners {
                 group.addTask { [gate, shutdown] in
@@ -48,8 +51,17 @@ public final class Server: Sendable {
                     do {
                         try await gate?.wait()
                         while true {
-                            let socket = try await listener.accept()
-                            sink.yield((socket, listener))
+                            do {
+                                let socket = try await listener.accept()
+                                let number = socket.fd
+                                sink.yield((socket, listener))
+                                // Fewer than the headroom left: shed before accepting more.
+                                if number >= lowWatermark {
+                                    try await shortage.relieve(.runningLow(descriptor: number), on: listener.displayAddress)
+                                }
+                            } catch let error as SocketError where error.isResourceShortage {
+                                try await shortage.relieve(.acceptFailed(error), on: listener.displayAddress)
+                            }
                         }
                     } catch {
                         await listener.close()
@@ -67,11 +79,25 @@ public final class Server: Sendable {
                 connections.beginShutdown(deadline: configuration.shutdownTimeout.map { ContinuousClock.now + $0 })
             }
             group.addTask { [self] in
+                // A request may need a watch until a few sweeps after it began; deadlines are
+                // seconds long. So a server with no new requests passes over its connections only
+                // every tenth sweep: thousands of idle connections then cost almost nothing.
+                let watchSweeps = Int(configuration.hangUpWatchDelay / configuration.sweepInterval) + 2
+                var lastBegun = connections.requestsBegun
+                var quietSweeps = 0
+                var tick = 0
                 while !Task.isCancelled {
                     try? await Task.sleep(for: configuration.sweepInterval)
-                    connections.sweep(headRead: configuration.headerReadTimeout, idle: configuration.idleTimeout)
-                    connections.watchRunningRequests(after: configuration.hangUpWatchDelay)
+                    tick += 1
+                    let begun = connections.requestsBegun
+                    quietSweeps = begun == lastBegun ? quietSweeps + 1 : 0
+                    lastBegun = begun
+                    if quietSweeps <= watchSweeps || tick % 10 == 0 {
+                        connections.sweep(headRead: configuration.headerReadTimeout, idle: configuration.idleTimeout,
+                                          watchAfter: configuration.hangUpWatchDelay)
+                    }
                     connections.enforceShutdownDeadline()
+                    if !DescriptorReserve.shared.isHeld { DescriptorReserve.shared.restore() }
                     if shutdown.isOpen && connections.openCount == 0 { return }
                 }
             }

@@ -1,4 +1,3 @@
-import BerthLogging
 import CBerthSys
 import Dispatch
 #if canImport(Glibc)
@@ -36,13 +35,12 @@ public actor Listener {
     public nonisolated let boundPort: Int?
     private let socket: Socket
     private let createdPath: String?
-    private let logger: Logger
     private var closed = false
 
     /// Backlog for `listen(2)`: the kernel caps it at `net.core.somaxconn`.
     public static let backlog: Int32 = 4096
 
-    private init(address: ListenAddress, socket: Socket, display: String, port: Int?, createdPath: String?, logger: Logger,
+    private init(address: ListenAddress, socket: Socket, display: String, port: Int?, createdPath: String?,
                  handshake: Handshake? = nil) {
         self.address = address
         self.handshake = handshake
@@ -50,19 +48,18 @@ public actor Listener {
         self.displayAddress = display
         self.boundPort = port
         self.createdPath = createdPath
-        self.logger = logger
     }
 
     /// Binds and listens. Errors read like dockerd's (`listen tcp 127.0.0.1:2375: bind: address
     /// already in use`).
-    public static func bind(_ address: ListenAddress, options: Options = Options(), logger: Logger = Logger()) async throws -> Listener {
+    public static func bind(_ address: ListenAddress, options: Options = Options()) async throws -> Listener {
         switch address {
         case .tcp(let host, let port):
-            return try await bindTCP(address, host: host, port: port, handshake: options.tcpHandshake, logger: logger)
+            return try await bindTCP(address, host: host, port: port, handshake: options.tcpHandshake)
         case .unix(let path):
-            return try bindUnix(address, path: path, group: options.unixGroup, logger: logger)
+            return try bindUnix(address, path: path, group: options.unixGroup)
         case .fd:
-            guard let only = try adopt(address, options.activated, logger: logger).first else {
+            guard let only = try adopt(address, options.activated).first else {
                 throw ListenerError("failed to load listeners: no sockets found via socket activation: make sure the service was started by systemd")
             }
             return only
@@ -70,14 +67,14 @@ public actor Listener {
     }
 
     /// Binds an address; `fd://` gives one listener per activated socket.
-    public static func bindAll(_ address: ListenAddress, options: Options = Options(), logger: Logger = Logger()) async throws -> [Listener] {
-        if case .fd = address { return try adopt(address, options.activated, logger: logger) }
-        return [try await bind(address, options: options, logger: logger)]
+    public static func bindAll(_ address: ListenAddress, options: Options = Options()) async throws -> [Listener] {
+        if case .fd = address { return try adopt(address, options.activated) }
+        return [try await bind(address, options: options)]
     }
 
     /// Listeners on sockets systemd passed: all of them for `fd://`, only descriptor N for `fd://N`.
     /// Their files keep the owner and mode systemd gave them and are not removed at close.
-    private static func adopt(_ address: ListenAddress, _ activated: [ActivatedSocket], logger: Logger) throws -> [Listener] {
+    private static func adopt(_ address: ListenAddress, _ activated: [ActivatedSocket]) throws -> [Listener] {
         guard case .fd(let wanted) = address else { return [] }
         guard !activated.isEmpty else {
             throw ListenerError("failed to load listeners: no sockets found via socket activation: make sure the service was started by systemd")
@@ -91,11 +88,11 @@ public actor Listener {
             let display = local.map { $0.family == AF_UNIX ? SocketAddress.unixPath(of: activatedSocket.fd) ?? "fd://\(activatedSocket.fd)" : $0.description }
                 ?? "fd://\(activatedSocket.fd)"
             let socket = try Socket(adopting: activatedSocket.fd)
-            return Listener(address: address, socket: socket, display: display, port: local?.port, createdPath: nil, logger: logger)
+            return Listener(address: address, socket: socket, display: display, port: local?.port, createdPath: nil)
         }
     }
 
-    private static func bindTCP(_ address: ListenAddress, host: String, port: Int, handshake: Handshake?, logger: Logger) async throws -> Listener {
+    private static func bindTCP(_ address: ListenAddress, host: String, port: Int, handshake: Handshake?) async throws -> Listener {
         let context = "listen tcp \(host.contains(":") ? "[\(host)]" : host):\(port)"
         var storage = try await SocketAddress.resolve(host: host, port: port, context: context)
         let fd = berth_socket_stream(Int32(storage.family))
@@ -115,10 +112,10 @@ public actor Listener {
         storage = SocketAddress.local(of: fd) ?? storage
         let socket = try Socket(adopting: fd)
         return Listener(address: address, socket: socket, display: storage.description, port: storage.port,
-                        createdPath: nil, logger: logger, handshake: handshake)
+                        createdPath: nil, handshake: handshake)
     }
 
-    private static func bindUnix(_ address: ListenAddress, path: String, group: gid_t?, logger: Logger) throws -> Listener {
+    private static func bindUnix(_ address: ListenAddress, path: String, group: gid_t?) throws -> Listener {
         let context = "listen unix \(path)"
         var info = stat()
         if lstat(path, &info) == 0 {
@@ -149,14 +146,14 @@ public actor Listener {
             throw SocketError("\(context): listen", code: code)
         }
         let socket = try Socket(adopting: fd)
-        return Listener(address: address, socket: socket, display: path, port: nil, createdPath: path, logger: logger)
+        return Listener(address: address, socket: socket, display: path, port: nil, createdPath: path)
     }
 
-    /// Accepts the next connection. Never gives up on transient shortages (`EMFILE`, `ENFILE`,
-    /// `ENOBUFS`, `ENOMEM`): it logs, backs off briefly and tries again. Throws
-    /// `CancellationError` when the task is cancelled, and an error once the listener is closed.
+    /// Accepts the next connection, waiting for one. Throws `CancellationError` when the task is
+    /// cancelled, an error once the listener is closed, and a `SocketError` whose
+    /// `isResourceShortage` is true when the process is out of descriptors: the caller decides
+    /// what to close and when to try again.
     public func accept() async throws -> Socket {
-        var backoff: UInt64 = 5_000_000
         while true {
             try Task.checkCancellation()
             let listenFD = socket.fd
@@ -175,10 +172,6 @@ public actor Listener {
                 continue
             case EAGAIN:
                 try await socket.reactor.wait(for: .read, listenFD)
-            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                logger.error("accept on \(displayAddress): \(SocketError.text(for: code)); retrying in \(backoff / 1_000_000) ms")
-                try await Task.sleep(nanoseconds: backoff)
-                backoff = min(backoff * 2, 200_000_000)
             default:
                 throw SocketError("accept \(displayAddress)", code: code)
             }

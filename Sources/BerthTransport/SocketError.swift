@@ -25,6 +25,10 @@ public struct SocketError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The peer went away (reset, broken pipe) rather than something being wrong here.
     public var isDisconnect: Bool { code == ECONNRESET || code == EPIPE || code == ENOTCONN || code == ESHUTDOWN }
 
+    /// The process or the system is out of descriptors or memory for sockets (`EMFILE`, `ENFILE`,
+    /// `ENOBUFS`, `ENOMEM`): closing something may help, retrying at once will not.
+    public var isResourceShortage: Bool { code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM }
+
     /// The descriptor was closed under the operation.
     public static let closed = SocketError("socket", code: EBADF)
 }

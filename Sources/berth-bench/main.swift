@@ -16,6 +16,7 @@ struct Options {
     var closeMode = false
     var serverPID: Int32?
     var idle: Int?
+    var hold: Int?
     var label = ""
     /// Spawn this command and time it from exec to the first 200 on the socket.
     var startup: [String] = []
@@ -31,6 +32,8 @@ func usage() -> Never {
       --pid PID             the server's pid: report its CPU time per request and its RSS
       --idle K              idle mode: open K keep-alive connections, one request on each, and
                             report the server's RSS growth per connection (needs --pid)
+      --hold K              open K connections that never send a byte and keep them until
+                            standard input ends (for descriptor-exhaustion tests)
       --label NAME          a name for the result line
       --startup -- CMD ...  run CMD and report the time from its exec to the first 200 answer
     """)
@@ -58,6 +61,7 @@ func parseOptions() -> Options {
         case "--close": options.closeMode = true
         case "--pid": options.serverPID = Int32(value()) ?? { usage() }()
         case "--idle": options.idle = Int(value()) ?? { usage() }()
+        case "--hold": options.hold = Int(value()) ?? { usage() }()
         case "--label": options.label = value()
         case "--startup":
             if arguments.first == "--" { _ = arguments.popFirst() }
@@ -332,6 +336,26 @@ func runIdle(_ options: Options, count: Int) {
     for fd in open + warm { close(fd) }
 }
 
+/// Opens `count` connections that never send a byte (a blocking connect each, so a full backlog
+/// waits rather than fails), says how many on standard output, and keeps them until standard
+/// input ends.
+func runHold(_ options: Options, count: Int) {
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    limit.rlim_cur = limit.rlim_max
+    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    var held: [Int32] = []
+    for _ in 0..<count {
+        let fd = connectSocket(options)
+        if fd >= 0 { held.append(fd) }
+    }
+    print("held \(held.count)")
+    fflush(nil)  // every stream: naming stdout is not concurrency-safe in Swift 6
+    var byte: UInt8 = 0
+    while read(0, &byte, 1) > 0 {}
+    for fd in held { close(fd) }
+}
+
 /// Spawns the server and polls (every 0.2 ms) until `/_ping` answers 200; prints the time.
 func runStartup(_ options: Options) {
     var pid: pid_t = 0
@@ -373,6 +397,10 @@ if !options.startup.isEmpty {
 }
 if let idle = options.idle {
     runIdle(options, count: idle)
+    exit(0)
+}
+if let hold = options.hold {
+    runHold(options, count: hold)
     exit(0)
 }
 let usageBefore = options.serverPID.flatMap(serverUsage)

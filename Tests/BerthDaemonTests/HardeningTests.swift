@@ -1,4 +1,5 @@
 @testable import BerthDaemon
+import BerthCore
 import BerthTesting
 import Foundation
 import Testing
@@ -6,6 +7,25 @@ import Testing
 /// Resource limits against a real `berthd`: descriptor exhaustion and bounded memory.
 @Suite(.enabled(if: ChildDaemon.available, "needs the berthd binary"))
 struct HardeningTests {
+    /// The process's CPU time so far, in clock ticks.
+    private func cpuTicks(_ pid: Int32) -> Int {
+        guard let stat = readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+    }
+
+    /// Waits, at most a minute, until the process uses less than a tenth of a core.
+    private func waitUntilQuiet(_ pid: Int32) async throws {
+        var last = cpuTicks(pid)
+        for _ in 0..<300 {
+            try await Task.sleep(for: .milliseconds(200))
+            let now = cpuTicks(pid)
+            if now - last <= 2 { return }
+            last = now
+        }
+        Issue.record("the daemon never became quiet")
+    }
+
     private func rss(_ pid: Int32) -> Int {
         guard let status = readText("/proc/\(pid)/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
@@ -14,37 +34,95 @@ struct HardeningTests {
     }
 
     @Test(.disabled(if: underAddressSanitizer || underThreadSanitizer, "a sanitizer's runtime needs descriptors of its own"))
-    func descriptorExhaustionDoesNotStopTheDaemon() async throws {
+    func outOfDescriptorsTheDaemonShedsIdleKeepAlivesAndServesEveryone() async throws {
         // 64 descriptors: a few for the daemon itself, the rest for connections.
         let daemon = try await ChildDaemon(launcher: ["/bin/sh", "-c", "ulimit -n 64 && exec \"$0\" \"$@\""])
         defer { daemon.stopSoon() }
-        let existing = try await daemon.client()
-        #expect(try await existing.request("GET", "/_ping").bodyText == "OK")
+        let oldest = try await daemon.client()
+        #expect(try await oldest.request("GET", "/_ping").bodyText == "OK")
 
-        // More clients than the daemon has descriptors for: the kernel queues them; the daemon
-        // accepts what it can and backs off on EMFILE.
+        // More clients than the daemon has descriptors for, each with a request: the daemon closes
+        // the longest-idle keep-alive connections (the oldest first) to accept the newest.
         var crowd: [TestClient] = []
         for _ in 0..<100 {
             let client = try await daemon.client()
             try await client.send(TestClient.encode("GET", "/_ping"))
             crowd.append(client)
         }
-        for _ in 0..<300 where !daemon.log.contains("too many open files") { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(daemon.log.contains("too many open files"), "the accept loop met EMFILE")
-        #expect(try await existing.request("GET", "/_ping").bodyText == "OK", "existing connections are still served")
-
-        for client in crowd { await client.close() }
-        // New clients are served again once descriptors are free (bounded wait).
-        var served = false
-        for _ in 0..<100 where !served {
-            if let client = try? await daemon.client(), (try? await client.request("GET", "/_ping"))?.bodyText == "OK" {
-                served = true
-            } else {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+        var answered = 0
+        var failures: [String] = []
+        for (i, client) in crowd.enumerated() {
+            do { if try await client.readResponse().bodyText == "OK" { answered += 1 } } catch { failures.append("\(i): \(error)") }
         }
-        #expect(served, "the listener kept working")
+        #expect(answered == 100, "every client of the crowd was served (\(answered)): \(failures)")
+        #expect(daemon.log.contains("idle connections (0 had never sent a byte) to accept new ones"), "the daemon shed keep-alive connections")
+        #expect(await oldest.isClosedByServer(), "the longest-idle keep-alive connection was closed")
         #expect(fileExists("/proc/\(daemon.pid)"), "the daemon is alive")
+    }
+
+    @Test(.disabled(if: underAddressSanitizer || underThreadSanitizer, "a sanitizer's runtime needs descriptors of its own"))
+    func reachedByConnectionsThatNeverSendAByteANewClientIsServedWithinASecond() async throws {
+        // The daemon's limit is this machine's hard limit, at most 20,000; two helper processes
+        // hold that many connections that never send a byte (each process has a limit of its own).
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        let descriptors = Int(min(limit.rlim_max, 20_000))
+        let daemon = try await ChildDaemon(launcher: ["/bin/sh", "-c", "ulimit -n \(descriptors) && exec \"$0\" \"$@\""])
+        defer { daemon.stopSoon() }
+        let bench = try #require(ChildDaemon.sibling("berth-bench"), "berth-bench is built next to the tests")
+
+        // Before the flood: a keep-alive connection that has made a request, and an events stream.
+        let keptAlive = try await daemon.client()
+        #expect(try await keptAlive.request("GET", "/_ping").status == 200)
+        let events = try await daemon.client()
+        try await events.send(TestClient.encode("GET", "/v1.41/events"))
+        #expect(try await events.readHead().status == 200)
+
+        func hold(_ count: Int) throws -> Process {
+            let helper = Process()
+            helper.executableURL = URL(fileURLWithPath: bench)
+            helper.arguments = ["--unix", daemon.socketPath, "--hold", String(count)]
+            helper.standardInput = Pipe()
+            helper.standardOutput = FileHandle.nullDevice
+            try helper.run()
+            return helper
+        }
+        /// How many connections a helper holds.
+        func holding(_ helper: Process) -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(helper.processIdentifier)/fd"))?.count ?? 0) - 3
+        }
+        var helpers = [try hold(descriptors / 2), try hold(descriptors / 2)]
+        defer { for helper in helpers { kill(helper.processIdentifier, SIGKILL) } }
+        for _ in 0..<1200 where helpers.contains(where: { holding($0) < descriptors / 2 }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(helpers.allSatisfy { holding($0) >= descriptors / 2 }, "the helpers opened their connections")
+        #expect(daemon.log.contains("had never sent a byte) to accept new ones"), "the daemon reached its limit")
+        // The daemon has taken in what it was sent (its CPU time stops growing). Shedding left it
+        // some slack: a few hundred more silent connections take it to its limit again.
+        try await waitUntilQuiet(daemon.pid)
+        helpers.append(try hold(256))
+        for _ in 0..<200 where holding(helpers[2]) < 256 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+
+        let asked = ContinuousClock.now
+        let client = try await daemon.client()
+        let ping = try await client.request("GET", "/_ping")
+        let waited = ContinuousClock.now - asked
+        #expect(ping.status == 200)
+        #expect(waited < .seconds(1), "a new client waited \(waited)")
+
+        // What was shed was connections that never sent a byte: the keep-alive connection and
+        // the stream are still there.
+        #expect(try await keptAlive.request("GET", "/_ping").status == 200)
+        daemon.signal(SIGHUP)  // publishes a "daemon reload" event
+        let event = try #require(try await events.readChunk())
+        #expect(String(decoding: event, as: UTF8.self).contains("\"reload\""))
+        // Warnings come at most once a second.
+        let warnings = daemon.log.split(separator: "\n").filter { $0.contains("to accept new ones") }.count
+        let running = ContinuousClock.now - daemon.started
+        #expect(Double(warnings) <= running.seconds + 1, "\(warnings) warnings in \(running)")
     }
 
     @Test(.disabled(if: underAddressSanitizer, "AddressSanitizer quarantines freed memory: RSS bounds measure it"))
