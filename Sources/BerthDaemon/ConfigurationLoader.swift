@@ -125,35 +125,12 @@ public enum ConfigurationLoader {
 
     /// The file's bytes; nil when a default file is absent.
     private static func readFile(_ path: String, explicit: Bool) throws(ConfigurationError) -> [UInt8]? {
-        switch readAll(path) {
+        switch SmallFile.read(path) {
         case .success(let bytes):
             return bytes
         case .failure(let failure):
             if failure.operation == "open" && failure.code == ENOENT && !explicit { return nil }
             throw ConfigurationError("unable to configure the Docker daemon with file \(path): \(failure.operation) \(path): \(SocketError.text(for: failure.code))")
-        }
-    }
-
-    private struct ReadFailure: Error {
-        let operation: String
-        let code: Int32
-    }
-
-    /// Reads a whole file of any type, as Go's `os.ReadFile` does. Not Foundation's
-    /// `Data(contentsOf:)`: it refuses everything but regular files, with `EACCES` (tried on
-    /// `/dev/null` and a FIFO), while dockerd accepts `--config-file /dev/null` and `<(…)`.
-    private static func readAll(_ path: String) -> Result<[UInt8], ReadFailure> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(ReadFailure(operation: "open", code: errno)) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return .failure(ReadFailure(operation: "read", code: errno)) }
-            if n == 0 { return .success(bytes) }
-            bytes += chunk[..<n]
         }
     }
 

@@ -91,7 +91,7 @@ enum DebugRoutes {
     }
 
     static func vars(_ daemon: Daemon) async throws -> Vars {
-        let status = try await BlockingWork.run { readText("/proc/self/status") ?? "" }
+        let status = try await BlockingWork.run { SmallFile.text("/proc/self/status") ?? "" }
         func kib(_ field: String) -> Int {
             guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return 0 }
             return (line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024

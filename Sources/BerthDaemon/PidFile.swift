@@ -6,7 +6,7 @@ import Glibc
 /// The daemon's pidfile: written at start, refused if it names a live process, removed at exit.
 enum PidFile {
     static func create(at path: String) throws(ConfigurationError) {
-        if let text = try? String(contentsOfFile: path, encoding: .utf8),
+        if let text = SmallFile.text(path),
            let pid = Int32(text.split(whereSeparator: { $0 == "\n" || $0 == " " }).first ?? ""), pid > 0, pid != getpid(),
            kill(pid, 0) == 0 || errno == EPERM {
             throw ConfigurationError("pid file found, ensure berthd is not running or delete \(path)")
@@ -52,7 +52,7 @@ enum Directories {
 enum EngineID {
     static func loadOrCreate(dataRoot: String) throws(ConfigurationError) -> String {
         let path = dataRoot + "/engine-id"
-        if let existing = (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").first, existing.count == 59 {
+        if let existing = SmallFile.text(path)?.split(separator: "\n").first, existing.count == 59 {
             return String(existing)
         }
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")

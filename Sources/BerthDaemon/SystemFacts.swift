@@ -1,4 +1,3 @@
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,21 +29,21 @@ public struct SystemFacts: Sendable {
         var host = [CChar](repeating: 0, count: 256)
         if gethostname(&host, host.count - 1) == 0 { facts.hostname = String(cString: host) }
         facts.cpus = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        if let meminfo = readText("/proc/meminfo"),
+        if let meminfo = SmallFile.text("/proc/meminfo"),
            let line = meminfo.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }),
            let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) {
             facts.memoryTotal = kib * 1024
         }
-        if let release = readText("/etc/os-release") {
+        if let release = SmallFile.text("/etc/os-release") {
             let fields = parseOSRelease(release)
             facts.operatingSystem = fields["PRETTY_NAME"] ?? fields["NAME"] ?? "Linux"
             facts.osVersion = fields["VERSION_ID"] ?? ""
         }
-        if let controllers = readText("/sys/fs/cgroup/cgroup.controllers") {
+        if let controllers = SmallFile.text("/sys/fs/cgroup/cgroup.controllers") {
             facts.cgroupVersion = "2"
             facts.cgroupControllers = Set(controllers.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
         }
-        facts.ipv4Forwarding = readText("/proc/sys/net/ipv4/ip_forward")?.hasPrefix("1") ?? false
+        facts.ipv4Forwarding = SmallFile.text("/proc/sys/net/ipv4/ip_forward")?.hasPrefix("1") ?? false
         return facts
     }
 
@@ -74,14 +73,8 @@ enum ProcessFacts {
 
     /// The number of threads, from `/proc/self/status`.
     static func threads() -> Int {
-        guard let status = readText("/proc/self/status"),
+        guard let status = SmallFile.text("/proc/self/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Threads:") }) else { return 0 }
         return Int(line.dropFirst("Threads:".count).drop(while: { $0 == " " || $0 == "\t" })) ?? 0
     }
-}
-
-/// A small text file (under `/proc`, `/sys`, `/etc`), or nil if it cannot be read. Blocking: call
-/// it at start-up or through `BlockingWork`.
-func readText(_ path: String) -> String? {
-    try? String(contentsOfFile: path, encoding: .utf8)
 }

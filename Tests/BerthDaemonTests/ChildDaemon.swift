@@ -90,7 +90,7 @@ final class ChildDaemon: Sendable {
         return nil
     }
 
-    var log: String { readText(logPath) ?? "" }
+    var log: String { SmallFile.text(logPath) ?? "" }
 
     /// Open file descriptors of the child.
     var openDescriptors: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }

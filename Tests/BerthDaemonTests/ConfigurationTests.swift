@@ -148,7 +148,7 @@ private func failure(_ arguments: [String], isRoot: Bool = true, environment: [S
         }
         try "999999999\n".write(toFile: path, atomically: true, encoding: .utf8)
         try PidFile.create(at: path)
-        #expect(readText(path) == "\(getpid())")
+        #expect(SmallFile.text(path) == "\(getpid())")
         PidFile.remove(at: path)
         #expect(!FileManager.default.fileExists(atPath: path))
     }

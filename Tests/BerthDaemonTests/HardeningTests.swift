@@ -9,7 +9,7 @@ import Testing
 struct HardeningTests {
     /// The process's CPU time so far, in clock ticks.
     private func cpuTicks(_ pid: Int32) -> Int {
-        guard let stat = readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return 0 }
+        guard let stat = SmallFile.text("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
     }
@@ -27,7 +27,7 @@ struct HardeningTests {
     }
 
     private func rss(_ pid: Int32) -> Int {
-        guard let status = readText("/proc/\(pid)/status"),
+        guard let status = SmallFile.text("/proc/\(pid)/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
         return kib * 1024

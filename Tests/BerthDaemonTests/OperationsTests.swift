@@ -187,7 +187,7 @@ struct OperatorSignalTests {
         }
         let name = try #require(dumps.first)
         #expect(name.hasSuffix("Z.log"))
-        let text = try #require(readText(execRoot + "/" + name))
+        let text = try #require(SmallFile.text(execRoot + "/" + name))
         #expect(text.contains("listeners:"))
         #expect(text.contains(daemon.socketPath))
         #expect(text.contains("connections (1 open"))

@@ -34,7 +34,7 @@ enum ProcessRunner {
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do { try process.run() } catch { continuation.resume(throwing: error) }
         }
-        return Outcome(status: status, stdout: readText(outPath) ?? "", stderr: readText(errPath) ?? "")
+        return Outcome(status: status, stdout: SmallFile.text(outPath) ?? "", stderr: SmallFile.text(errPath) ?? "")
     }
 
     /// The full path of a program on PATH, or nil.
