@@ -74,7 +74,7 @@ extension Daemon {
             hosts: configuration.hosts.map(\.description), group: configuration.group, debug: values.debug ? true : nil,
             logLevel: values.logLevel.description, labels: values.labels, apiCorsHeader: values.apiCorsHeader,
             pidfile: configuration.pidfile, dataRoot: configuration.dataRoot, execRoot: configuration.execRoot,
-            shutdownTimeout: Int(configuration.shutdownTimeout.components.seconds), tls: configuration.tls ? true : nil,
+            shutdownTimeout: Int(configuration.shutdownTimeout.seconds), tls: configuration.tls ? true : nil,
             tlsverify: configuration.tlsVerify ? true : nil)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

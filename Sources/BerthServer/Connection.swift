@@ -79,10 +79,10 @@ final class Connection {
     private func exchange(_ head: RequestHead, _ inbound: InboundStream, _ record: ConnectionRecord) async -> Next {
         inbound.beginBody(head.framing, expectsContinue: head.expectsContinue)
         let body = head.framing == .none ? RequestBody.empty : RequestBody(inbound: inbound, lease: inbound.lend())
-        let response = await respond(head, body, record)
-        inbound.takeBack()
-        guard let response else {
-            logClientLeft(head)
+        // The stream is taken back from the body in `finish` and `clientLeft`, kept out of this
+        // frame (a value held across the await here would stay in every idle connection's task).
+        guard let response = await respond(head, body, record) else {
+            clientLeft(head, inbound)
             return .abort
         }
         return await finish(response, head, inbound, record)
@@ -91,6 +91,7 @@ final class Connection {
     /// Writes the response and discards what is left of a small body.
     @inline(never)
     private func finish(_ response: Response, _ head: RequestHead, _ inbound: InboundStream, _ record: ConnectionRecord) async -> Next {
+        inbound.takeBack()
         var keepAlive = head.keepAlive && !registry.isShuttingDown
         var discardAfter = false
         if !inbound.bodyComplete {
@@ -112,9 +113,11 @@ final class Connection {
         return keepAlive ? .again : .close
     }
 
-    /// Kept out of `exchange`: an interpolated log message would enlarge its async frame.
+    /// The client left during the request: takes the stream back and logs. Kept out of
+    /// `exchange`: an interpolated log message would enlarge its async frame.
     @inline(never)
-    private func logClientLeft(_ head: RequestHead) {
+    private func clientLeft(_ head: RequestHead, _ inbound: InboundStream) {
+        inbound.takeBack()
         configuration.logger.debug("client \(channel.peer) left during \(head.method) \(head.target)")
     }
 

@@ -13,7 +13,7 @@ gcc -O2 -shared -fPIC -o "$WORK/malloc-count.so" Tests/Bench/malloc-count.c -ldl
 run() {  # seconds -> "allocations requests"
     rm -f "$WORK/b.sock" "$WORK/b.pid"
     MALLOC_COUNT_FILE="$WORK/count" LD_PRELOAD="$WORK/malloc-count.so" .build/release/berthd -H "unix://$WORK/b.sock" \
-        -p "$WORK/b.pid" --data-root "$WORK/d" --exec-root "$WORK/e" --config-file /dev/null --log-level warn 2>/dev/null &
+        -p "$WORK/b.pid" --data-root "$WORK/d" --exec-root "$WORK/e" --config-file /dev/null 2>/dev/null &
     for _ in $(seq 1 100); do [ -S "$WORK/b.sock" ] && break; sleep 0.05; done
     local line requests
     line=$(.build/release/berth-bench --unix "$WORK/b.sock" -c 1 -d "$1")
