@@ -35,11 +35,7 @@ public enum Timestamp {
         out.append(UInt8(ascii: "-"))
         appendDigits(date.day, 2, &out)
         out.append(UInt8(ascii: "T"))
-        appendDigits(Int(secondOfDay / 3600), 2, &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(Int(secondOfDay % 3600 / 60), 2, &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(Int(secondOfDay % 60), 2, &out)
+        appendTimeOfDay(Int(secondOfDay), &out)
         out.append(UInt8(ascii: "."))
         appendDigits(Int(fraction), 9, &out)
         out.append(UInt8(ascii: "Z"))
@@ -60,11 +56,7 @@ public enum Timestamp {
         out.append(UInt8(ascii: " "))
         appendDigits(date.year, 4, &out)
         out.append(UInt8(ascii: " "))
-        appendDigits(Int(secondOfDay / 3600), 2, &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(Int(secondOfDay % 3600 / 60), 2, &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(Int(secondOfDay % 60), 2, &out)
+        appendTimeOfDay(Int(secondOfDay), &out)
         out.append(contentsOf: " GMT".utf8)
         return String(decoding: out, as: UTF8.self)
     }
@@ -99,6 +91,15 @@ public enum Timestamp {
     private static func floorDivide(_ a: Int64, _ b: Int64) -> (quotient: Int64, remainder: Int64) {
         let q = a / b, r = a % b
         return r < 0 ? (q - 1, r + b) : (q, r)
+    }
+
+    /// `hh:mm:ss` of a second of the day.
+    private static func appendTimeOfDay(_ secondOfDay: Int, _ out: inout [UInt8]) {
+        appendDigits(secondOfDay / 3600, 2, &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay % 3600 / 60, 2, &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay % 60, 2, &out)
     }
 
     /// `value` (not negative) in decimal, zero-padded to at least `width` digits.
