@@ -48,7 +48,16 @@ final class DescriptorShortage: Sendable {
     /// Frees descriptors after `cause` on `listener`, and returns once there is headroom again
     /// (so accepting cannot take the process's last descriptors). Throws only `CancellationError`.
     func relieve(_ cause: Cause, on listener: String) async throws {
-        if case .acceptFailed = cause { _ = DescriptorReserve.shared.release() }
+        if case .acceptFailed = cause {
+            if DescriptorReserve.shared.hasHeadroom {
+                // Descriptors are not what is short (socket memory is, or the system's table):
+                // closing connections may not help, so only wait a little before trying again.
+                if let warning = noteShed(cause, closed: 0, neverSent: 0) { logger.warning(warning, [("listener", listener)]) }
+                try await Task.sleep(for: nextBackoff())
+                return
+            }
+            _ = DescriptorReserve.shared.release()
+        }
         var closing: [ConnectionRecord] = []
         while !DescriptorReserve.shared.hasHeadroom {
             // Shed connections close as soon as their tasks run; shed no more until they have.
@@ -64,14 +73,18 @@ final class DescriptorShortage: Sendable {
             closing = closed
             if closed.isEmpty {
                 // Nothing left to shed (every connection is busy): wait for one to end.
-                let backoff = state.withLock { s -> Duration in
-                    defer { s.backoff = min(s.backoff * 2, .milliseconds(200)) }
-                    return s.backoff
-                }
-                try await Task.sleep(for: backoff)
+                try await Task.sleep(for: nextBackoff())
             }
         }
         state.withLock { $0.backoff = .milliseconds(5) }
+    }
+
+    /// 5 ms, doubling on each call up to 200 ms until a relief succeeds.
+    private func nextBackoff() -> Duration {
+        state.withLock { s in
+            defer { s.backoff = min(s.backoff * 2, .milliseconds(200)) }
+            return s.backoff
+        }
     }
 
     /// Counts what was shed, and returns a warning if none was given in the last second.
@@ -86,6 +99,7 @@ final class DescriptorShortage: Sendable {
                 s.closedSinceWarning = 0
                 s.neverSentSinceWarning = 0
             }
+            guard s.closedSinceWarning > 0 else { return "\(cause): nothing to close; accepting again shortly" }
             return "\(cause): closed \(s.closedSinceWarning) idle connections (\(s.neverSentSinceWarning) had never sent a byte) to accept new ones"
         }
     }
