@@ -1,8 +1,6 @@
-/// The daemon's version and the API range it serves.
+/// The daemon's version (the API range it serves is `DockerAPI`'s).
 public enum BerthVersion {
     public static let version = "0.1.0"
-    public static let apiVersion = "1.41"
-    public static let minimumAPIVersion = "1.24"
     /// The source revision, when the build knows it.
     public static let gitCommit = "unknown"
     /// The toolchain that built the daemon (reported where Docker reports its Go version).

@@ -1,3 +1,4 @@
+import BerthCore
 import BerthLogging
 import BerthTransport
 #if canImport(Glibc)

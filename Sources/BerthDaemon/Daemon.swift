@@ -1,3 +1,4 @@
+import BerthAPI
 import BerthSync
 import BerthEngine
 import BerthLogging
@@ -63,18 +64,21 @@ public final class Daemon: Sendable {
         self.counts = counts
     }
 
-    /// The HTTP service: routes and middleware composed once.
+    /// The HTTP service: the API's routers and middleware, composed once.
     public func makeService() -> Service {
         var router = Router()
-        SystemRoutes.register(on: &router, engine: engine)
-        DebugRoutes.register(on: &router, daemon: self)
+        let routers: [any APIRouter] = [
+            SystemRouter(backend: DaemonSystemBackend(engine: engine)),
+            DebugRouter(backend: DaemonDebugBackend(daemon: self)),
+        ]
+        for api in routers { api.register(on: &router) }
         routes(&router, engine)
         let middleware: [any Middleware] = [
             MetricsMiddleware(metrics: metrics),
             LoggingMiddleware(logger: logger),
             CORSMiddleware(allowOrigin: { [settings] in settings.current.apiCorsHeader },
                            allowHeaders: DockerAPI.corsAllowHeaders, allowMethods: DockerAPI.corsAllowMethods),
-            APIVersionMiddleware(DockerAPI.versionPolicy),
+            APIVersionMiddleware(DockerAPI.versionPolicy(server: BerthVersion.serverHeader)),
         ]
         return Service(router: router, middleware: middleware, notFound: DockerAPI.notFound)
     }

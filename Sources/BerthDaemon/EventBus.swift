@@ -1,3 +1,4 @@
+import BerthAPI
 import BerthCore
 
 /// Where backends publish events and `/events` streams read them. Keeps the last 256 events for

@@ -1,3 +1,4 @@
+import BerthAPI
 import BerthCore
 import BerthEngine
 import BerthServer
@@ -41,7 +42,7 @@ enum PrometheusText {
         family("berth_log_lines_dropped_total", "counter", "Log lines dropped because the log's reader did not keep up.")
         out += "berth_log_lines_dropped_total \(logLinesDropped)\n"
         family("berth_build_info", "gauge", "Build information; always 1.")
-        out += "berth_build_info{version=\(label(BerthVersion.version)),api_version=\(label(BerthVersion.apiVersion)),toolchain=\(label(BerthVersion.toolchain))} 1\n"
+        out += "berth_build_info{version=\(label(BerthVersion.version)),api_version=\(label(DockerAPI.version)),toolchain=\(label(BerthVersion.toolchain))} 1\n"
         return out
     }
 

@@ -1,10 +1,12 @@
+import BerthAPI
 import BerthCore
 import BerthEngine
 import BerthTransport
 import FoundationEssentials
 
 /// The engine jobs behind the system endpoints: `version`, `info` and `events`. Each writes its
-/// JSON to the job's stdout, so it runs the same from HTTP or from a test.
+/// JSON to the job's stdout (an event a line), so it runs the same from HTTP (through
+/// `DaemonSystemBackend`) or from a test.
 struct SystemJobs: Sendable {
     let configuration: DaemonConfiguration
     let facts: SystemFacts
@@ -27,17 +29,19 @@ struct SystemJobs: Sendable {
     }
 
     func version() -> VersionInfo {
-        let details = [
-            "ApiVersion": BerthVersion.apiVersion, "Arch": Self.goArch(facts.architecture), "BuildTime": "",
+        var version = VersionInfo()
+        version.Platform = .init(Name: "Berth")
+        version.Components = [.init(Name: "Engine", Version: BerthVersion.version, Details: [
+            "ApiVersion": DockerAPI.version, "Arch": Self.goArch(facts.architecture), "BuildTime": "",
             "Experimental": "false", "GitCommit": BerthVersion.gitCommit, "GoVersion": BerthVersion.toolchain,
-            "KernelVersion": facts.kernelVersion, "MinAPIVersion": BerthVersion.minimumAPIVersion, "Os": "linux",
-        ]
-        return VersionInfo(
-            Platform: .init(Name: "Berth"),
-            Components: [.init(Name: "Engine", Version: BerthVersion.version, Details: details)],
-            Version: BerthVersion.version, ApiVersion: BerthVersion.apiVersion, MinAPIVersion: BerthVersion.minimumAPIVersion,
-            GitCommit: BerthVersion.gitCommit, GoVersion: BerthVersion.toolchain, Os: "linux",
-            Arch: Self.goArch(facts.architecture), KernelVersion: facts.kernelVersion, BuildTime: "")
+            "KernelVersion": facts.kernelVersion, "MinAPIVersion": DockerAPI.minimumVersion, "Os": "linux",
+        ])]
+        version.Version = BerthVersion.version
+        version.GitCommit = BerthVersion.gitCommit
+        version.GoVersion = BerthVersion.toolchain
+        version.Arch = Self.goArch(facts.architecture)
+        version.KernelVersion = facts.kernelVersion
+        return version
     }
 
     func info() async throws -> SystemInfo {
@@ -46,38 +50,53 @@ struct SystemJobs: Sendable {
         let controllers = facts.cgroupControllers
         let v2 = facts.cgroupVersion == "2"
         let environment = ProcessInfo.processInfo.environment
-        return SystemInfo(
-            ID: engineID, Containers: counts.containers, ContainersRunning: counts.running, ContainersPaused: counts.paused,
-            ContainersStopped: counts.containers - counts.running - counts.paused, Images: counts.images,
-            Driver: "vfs", DriverStatus: nil,
-            Plugins: .init(Volume: [], Network: ["none"], Authorization: nil, Log: ["json-file"]),
-            MemoryLimit: !v2 || controllers.contains("memory"), SwapLimit: v2 && controllers.contains("memory"),
-            KernelMemory: false, KernelMemoryTCP: false,
-            CpuCfsPeriod: !v2 || controllers.contains("cpu"), CpuCfsQuota: !v2 || controllers.contains("cpu"),
-            CPUShares: !v2 || controllers.contains("cpu"), CPUSet: !v2 || controllers.contains("cpuset"),
-            PidsLimit: !v2 || controllers.contains("pids"), IPv4Forwarding: facts.ipv4Forwarding,
-            BridgeNfIptables: false, BridgeNfIp6tables: false, Debug: settings.current.debug, NFd: descriptors,
-            OomKillDisable: false, NGoroutines: threads, SystemTime: Timestamp.rfc3339(nanoseconds: Timestamp.nowNanoseconds()),
-            LoggingDriver: "json-file", CgroupDriver: "cgroupfs", CgroupVersion: facts.cgroupVersion,
-            NEventsListener: await events.listenerCount, KernelVersion: facts.kernelVersion,
-            OperatingSystem: facts.operatingSystem, OSVersion: facts.osVersion, OSType: "linux", Architecture: facts.architecture,
-            IndexServerAddress: "https://index.docker.io/v1/",
-            RegistryConfig: .init(AllowNondistributableArtifactsCIDRs: [], AllowNondistributableArtifactsHostnames: [],
-                                  InsecureRegistryCIDRs: ["127.0.0.0/8"],
-                                  IndexConfigs: ["docker.io": .init(Name: "docker.io", Mirrors: [], Secure: true, Official: true)],
-                                  Mirrors: []),
-            NCPU: facts.cpus, MemTotal: facts.memoryTotal, GenericResources: nil, DockerRootDir: configuration.dataRoot,
-            HttpProxy: environment["HTTP_PROXY"] ?? environment["http_proxy"] ?? "",
-            HttpsProxy: environment["HTTPS_PROXY"] ?? environment["https_proxy"] ?? "",
-            NoProxy: environment["NO_PROXY"] ?? environment["no_proxy"] ?? "",
-            Name: facts.hostname, Labels: settings.current.labels, ExperimentalBuild: false, ServerVersion: BerthVersion.version,
-            Runtimes: ["berth": .init(path: "berthd")], DefaultRuntime: "berth", Swarm: .init(), LiveRestoreEnabled: false,
-            Isolation: "", InitBinary: "", ContainerdCommit: .init(ID: "", Expected: ""), RuncCommit: .init(ID: "", Expected: ""),
-            InitCommit: .init(ID: "", Expected: ""), SecurityOptions: [], Warnings: warnings.isEmpty ? nil : warnings)
+        var info = SystemInfo()
+        info.ID = engineID
+        info.Containers = counts.containers
+        info.ContainersRunning = counts.running
+        info.ContainersPaused = counts.paused
+        info.ContainersStopped = counts.containers - counts.running - counts.paused
+        info.Images = counts.images
+        info.Driver = "vfs"
+        info.Plugins.Network = ["none"]
+        info.Plugins.Log = ["json-file"]
+        info.MemoryLimit = !v2 || controllers.contains("memory")
+        info.SwapLimit = v2 && controllers.contains("memory")
+        info.CpuCfsPeriod = !v2 || controllers.contains("cpu")
+        info.CpuCfsQuota = !v2 || controllers.contains("cpu")
+        info.CPUShares = !v2 || controllers.contains("cpu")
+        info.CPUSet = !v2 || controllers.contains("cpuset")
+        info.PidsLimit = !v2 || controllers.contains("pids")
+        info.IPv4Forwarding = facts.ipv4Forwarding
+        info.Debug = settings.current.debug
+        info.NFd = descriptors
+        info.NGoroutines = threads
+        info.SystemTime = Timestamp.rfc3339(nanoseconds: Timestamp.nowNanoseconds())
+        info.LoggingDriver = "json-file"
+        info.CgroupDriver = "cgroupfs"
+        info.CgroupVersion = facts.cgroupVersion
+        info.NEventsListener = await events.listenerCount
+        info.KernelVersion = facts.kernelVersion
+        info.OperatingSystem = facts.operatingSystem
+        info.OSVersion = facts.osVersion
+        info.Architecture = facts.architecture
+        info.NCPU = facts.cpus
+        info.MemTotal = facts.memoryTotal
+        info.DockerRootDir = configuration.dataRoot
+        info.HttpProxy = environment["HTTP_PROXY"] ?? environment["http_proxy"] ?? ""
+        info.HttpsProxy = environment["HTTPS_PROXY"] ?? environment["https_proxy"] ?? ""
+        info.NoProxy = environment["NO_PROXY"] ?? environment["no_proxy"] ?? ""
+        info.Name = facts.hostname
+        info.Labels = settings.current.labels
+        info.ServerVersion = BerthVersion.version
+        info.Runtimes = ["berth": .init(path: "berthd")]
+        info.DefaultRuntime = "berth"
+        info.Warnings = warnings.isEmpty ? nil : warnings
+        return info
     }
 
     /// Replays buffered events in [since, until], then streams live ones until `until` (or forever).
-    /// The handler has validated `since`, `until` and `filters` already.
+    /// `since` and `until` are Unix nanoseconds, `filters` an `EventFilter` as JSON.
     private func streamEvents(_ job: Job) async throws {
         let since = job.env.int("since")
         let until = job.env.int("until")

@@ -7,8 +7,8 @@ import BerthTransport
 /// request is answered with its status and `Connection: close`, and nothing after it runs.
 ///
 /// Cancellation flows down: the handler runs in the connection's task; a client that hangs up
-/// cancels it; shutdown (the server's shutdown gate) ends idle waits at once, lets a request in flight finish
-/// with `Connection: close`, and ends a stream with its terminating chunk.
+/// cancels it; shutdown (the server's shutdown gate) ends idle waits at once, lets a request in
+/// flight finish with `Connection: close`, and ends a stream with its terminating chunk.
 ///
 /// A class, used by its own task only: the async frames of a connection then hold a reference
 /// rather than copies of its state, which keeps an idle connection's task small.

@@ -1,7 +1,8 @@
 import FoundationEssentials
 
-/// A parsed JSON document, for reading `daemon.json` with dockerd's type checks.
-enum JSONValue: Decodable, Equatable {
+/// A parsed JSON document of unknown shape: `daemon.json` read with dockerd's type checks, the
+/// `filters` query parameter.
+public enum JSONValue: Decodable, Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -9,7 +10,7 @@ enum JSONValue: Decodable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
         else if let b = try? container.decode(Bool.self) { self = .bool(b) }
@@ -20,7 +21,7 @@ enum JSONValue: Decodable, Equatable {
     }
 
     /// The JSON type name as Go's decoder reports it (`string`, `number`, `bool`, …).
-    var goTypeName: String {
+    public var goTypeName: String {
         switch self {
         case .null: "null"
         case .bool: "bool"
@@ -31,7 +32,7 @@ enum JSONValue: Decodable, Equatable {
         }
     }
 
-    static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
     }
 }

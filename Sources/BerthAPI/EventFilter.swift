@@ -6,7 +6,7 @@ import FoundationEssentials
 public struct EventFilter: Sendable, Equatable, Codable {
     public private(set) var terms: [String: Set<String>] = [:]
 
-    static let validKeys: Set<String> = ["container", "daemon", "event", "image", "label", "network", "node",
+    public static let validKeys: Set<String> = ["container", "daemon", "event", "image", "label", "network", "node",
                                          "plugin", "scope", "service", "secret", "config", "type", "volume"]
 
     public init() {}

@@ -4,9 +4,9 @@ import BerthCore
 /// now (`10m`, `1h30m`, `1.5s`), Unix seconds with an optional fraction (`1795374251.5`), or an
 /// RFC 3339 time (`2026-11-22T18:47:21.45Z`, `2026-11-22T18:47:21+01:00`, `2026-11-22`; a time
 /// without a zone is read as UTC).
-enum APITimestamp {
+public enum APITimestamp {
     /// Nanoseconds since the Unix epoch.
-    static func parse(_ value: String, now: Int64) throws -> Int64 {
+    public static func parse(_ value: String, now: Int64) throws -> Int64 {
         if value != "0", let duration = parseDuration(value) {
             let (result, overflow) = now.subtractingReportingOverflow(duration)
             guard !overflow else { throw APIError.invalidParameter("time out of range: \"\(value)\"") }

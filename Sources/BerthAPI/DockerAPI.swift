@@ -4,19 +4,24 @@ import BerthServer
 /// The Docker Engine API's conventions, which the general HTTP server is configured with. Each is
 /// what dockerd 20.10 sends: the standard fields on every response, the answers to an API version
 /// out of range, the 404 body, and the CORS lists.
-enum DockerAPI {
+public enum DockerAPI {
+    /// The API version served, the highest a client may ask for.
+    public static let version = "1.41"
+    /// The lowest API version a client may ask for.
+    public static let minimumVersion = "1.24"
+
     /// The answer to an unknown route or method, given without any middleware:
     /// `{"message":"page not found"}` with no standard fields.
-    static let notFound = Response.error("page not found", status: .notFound)
+    public static let notFound = Response.error("page not found", status: .notFound)
 
-    /// `Api-Version`, `Docker-Experimental`, `Ostype` and `Server` on every response. A version
+    /// `Api-Version`, `Docker-Experimental`, `Ostype` and `Server` (`server`) on every response. A version
     /// error carries them without `Docker-Experimental`. Too new is a JSON 400; too old is a
     /// plain-text 400 with `X-Content-Type-Options: nosniff`.
-    static let versionPolicy: APIVersionMiddleware.Policy = {
-        let maximum = APIVersion(BerthVersion.apiVersion)
-        let common: [(String, String)] = [("Api-Version", maximum.text), ("Ostype", "linux"), ("Server", BerthVersion.serverHeader)]
+    public static func versionPolicy(server: String) -> APIVersionMiddleware.Policy {
+        let maximum = APIVersion(version)
+        let common: [(String, String)] = [("Api-Version", maximum.text), ("Ostype", "linux"), ("Server", server)]
         return APIVersionMiddleware.Policy(
-            minimum: APIVersion(BerthVersion.minimumAPIVersion), maximum: maximum,
+            minimum: APIVersion(minimumVersion), maximum: maximum,
             fields: HTTPHeaders([common[0], ("Docker-Experimental", "false"), common[1], common[2]].map { (name: $0.0, value: $0.1) }),
             versionErrorFields: HTTPHeaders(common.map { (name: $0.0, value: $0.1) }),
             tooNew: { requested, maximum in
@@ -29,10 +34,10 @@ enum DockerAPI {
                 response.headers.set("X-Content-Type-Options", "nosniff")
                 return response
             })
-    }()
+    }
 
     /// `Access-Control-Allow-Headers` when `--api-cors-header` is set.
-    static let corsAllowHeaders = "Origin, X-Requested-With, Content-Type, Accept, X-Registry-Auth"
+    public static let corsAllowHeaders = "Origin, X-Requested-With, Content-Type, Accept, X-Registry-Auth"
     /// `Access-Control-Allow-Methods` when `--api-cors-header` is set.
-    static let corsAllowMethods = "HEAD, GET, POST, DELETE, PUT, OPTIONS"
+    public static let corsAllowMethods = "HEAD, GET, POST, DELETE, PUT, OPTIONS"
 }
