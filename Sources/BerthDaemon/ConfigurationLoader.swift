@@ -10,7 +10,7 @@ import Glibc
 /// unknown keys and wrong types are refused; an explicit `--config-file` must exist.
 ///
 /// Synchronous, and it reads a file: it runs on the main thread at start-up, and through
-/// `BlockingWork` when a `SIGHUP` reloads the configuration.
+/// `BlockingPool.shared` when a `SIGHUP` reloads the configuration.
 public enum ConfigurationLoader {
     public static func load(arguments: [String], environment: [String: String], isRoot: Bool) throws(ConfigurationError) -> DaemonConfiguration {
         let flags = try CommandLineFlags.parse(arguments)

@@ -15,7 +15,7 @@ final class DaemonDebugBackend: DebugBackend {
 
     func vars() async throws -> DebugVars {
         guard let daemon else { return DebugVars() }
-        let status = try await BlockingWork.run { SmallFile.text("/proc/self/status") ?? "" }
+        let status = try await BlockingPool.shared.run { SmallFile.text("/proc/self/status") ?? "" }
         func kib(_ field: String) -> Int {
             guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return 0 }
             return (line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024

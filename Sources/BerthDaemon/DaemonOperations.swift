@@ -18,7 +18,7 @@ extension Daemon {
         logger.info("Got signal to reload configuration, reloading from: \(configuration.configFile ?? "(no configuration file)")")
         let loaded: Result<DaemonConfiguration, ConfigurationError>
         do {
-            loaded = .success(try await BlockingWork.run {
+            loaded = .success(try await BlockingPool.shared.run {
                 try ConfigurationLoader.load(arguments: arguments, environment: environment, isRoot: isRoot)
             })
         } catch let error as ConfigurationError {
@@ -105,7 +105,7 @@ extension Daemon {
         }
         text += "\nevents: \(await events.listenerCount) listeners\n"
         let bytes = Data(text.utf8)
-        try await BlockingWork.run {
+        try await BlockingPool.shared.run {
             do {
                 try Directories.write(path, bytes, mode: 0o600)
             } catch {

@@ -4,7 +4,7 @@ import Glibc
 
 /// Reads the daemon's small files whole: the configuration file, `/proc`, `/sys` and `/etc`
 /// files, the pidfile and the engine id. Blocking: call it at start-up on the main thread, or
-/// through `BlockingWork`. (Writes and directories use Foundation.)
+/// through `BlockingPool.shared`. (Writes and directories use Foundation.)
 ///
 /// Not Foundation's `Data(contentsOf:)`/`String(contentsOfFile:)`, for two measured reasons:
 /// they refuse anything but a regular file, answering `EACCES` for `/dev/null` and a FIFO (dockerd

@@ -46,7 +46,7 @@ struct SystemJobs: Sendable {
 
     func info() async throws -> SystemInfo {
         let counts = await counts()
-        let (descriptors, threads) = try await BlockingWork.run { (ProcessFacts.openDescriptors(), ProcessFacts.threads()) }
+        let (descriptors, threads) = try await BlockingPool.shared.run { (ProcessFacts.openDescriptors(), ProcessFacts.threads()) }
         let controllers = facts.cgroupControllers
         let v2 = facts.cgroupVersion == "2"
         let environment = ProcessInfo.processInfo.environment

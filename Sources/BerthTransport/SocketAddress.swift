@@ -60,25 +60,20 @@ struct SocketAddress: CustomStringConvertible {
         return rc == 0 ? SocketAddress(storage: storage, length: length) : nil
     }
 
-    /// A numeric address, `localhost`, or a name resolved with getaddrinfo off the cooperative pool.
+    /// A numeric address, `localhost`, or a name resolved with getaddrinfo on the blocking pool.
     static func resolve(host: String, port: Int, context: String) async throws -> SocketAddress {
         if let numeric = numeric(host: host == "localhost" ? "127.0.0.1" : host, port: port) { return numeric }
-        let resolved: SocketAddress? = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var hints = addrinfo()
-                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-                var list: UnsafeMutablePointer<addrinfo>?
-                guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
-                    continuation.resume(returning: nil)
-                    return
-                }
-                defer { freeaddrinfo(list) }
-                var storage = sockaddr_storage()
-                withUnsafeMutableBytes(of: &storage) { raw in
-                    raw.copyMemory(from: UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
-                }
-                continuation.resume(returning: SocketAddress(storage: storage, length: first.pointee.ai_addrlen))
+        let resolved: SocketAddress? = try await BlockingPool.shared.run {
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var list: UnsafeMutablePointer<addrinfo>?
+            guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { return nil }
+            defer { freeaddrinfo(list) }
+            var storage = sockaddr_storage()
+            withUnsafeMutableBytes(of: &storage) { raw in
+                raw.copyMemory(from: UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
             }
+            return SocketAddress(storage: storage, length: first.pointee.ai_addrlen)
         }
         guard let resolved else { throw ListenerError("\(context): lookup \(host): no such host") }
         return resolved

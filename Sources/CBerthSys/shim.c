@@ -87,3 +87,45 @@ int berth_sockaddr_un(struct sockaddr_un *addr, const char *path, socklen_t *len
 }
 
 int berth_set_thread_name(pthread_t thread, const char *name) { return pthread_setname_np(thread, name); }
+
+#include <sys/xattr.h>
+#include <sys/sysmacros.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+
+int berth_openat(int dirfd, const char *path, int flags, unsigned mode) { return openat(dirfd, path, flags, (mode_t)mode); }
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size) { return fsetxattr(fd, name, value, size, 0); }
+long berth_fgetxattr(int fd, const char *name, void *value, size_t size) { return fgetxattr(fd, name, value, size); }
+long berth_flistxattr(int fd, char *list, size_t size) { return flistxattr(fd, list, size); }
+
+static int berth_fd_path(char *buf, size_t size, int dirfd, const char *name) {
+    int n = snprintf(buf, size, "/proc/self/fd/%d/%s", dirfd, name);
+    if (n < 0 || (size_t)n >= size) { errno = ENAMETOOLONG; return -1; }
+    return 0;
+}
+
+int berth_lsetxattrat(int dirfd, const char *name, const char *attr, const void *value, size_t size) {
+    char path[4096 + 64];
+    if (berth_fd_path(path, sizeof path, dirfd, name) != 0) return -1;
+    return lsetxattr(path, attr, value, size, 0);
+}
+
+long berth_llistxattrat(int dirfd, const char *name, char *list, size_t size) {
+    char path[4096 + 64];
+    if (berth_fd_path(path, sizeof path, dirfd, name) != 0) return -1;
+    return llistxattr(path, list, size);
+}
+
+long berth_lgetxattrat(int dirfd, const char *name, const char *attr, void *value, size_t size) {
+    char path[4096 + 64];
+    if (berth_fd_path(path, sizeof path, dirfd, name) != 0) return -1;
+    return lgetxattr(path, attr, value, size);
+}
+
+unsigned long berth_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
+unsigned int berth_major(unsigned long dev) { return major(dev); }
+unsigned int berth_minor(unsigned long dev) { return minor(dev); }
+
+int berth_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {
+    return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
+}

@@ -3,4 +3,5 @@
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/evp.h>
 #endif

@@ -49,4 +49,23 @@ int berth_sockaddr_un(struct sockaddr_un *addr, const char *path, socklen_t *len
 /// Names a thread for ps/top (at most 15 bytes).
 int berth_set_thread_name(pthread_t thread, const char *name);
 
+
+/// File-system calls for extracting archives relative to directory descriptors; wrappers because
+/// Swift's Glibc module lacks the xattr calls and the device-number macros, and sees openat as
+/// ambiguous (it is variadic).
+int berth_openat(int dirfd, const char *path, int flags, unsigned mode);
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size);
+long berth_fgetxattr(int fd, const char *name, void *value, size_t size);
+long berth_flistxattr(int fd, char *list, size_t size);
+/// lsetxattr on `name` inside the directory `dirfd`, without following a final symlink.
+int berth_lsetxattrat(int dirfd, const char *name, const char *attr, const void *value, size_t size);
+/// llistxattr / lgetxattr likewise, for reading a layer back.
+long berth_llistxattrat(int dirfd, const char *name, char *list, size_t size);
+long berth_lgetxattrat(int dirfd, const char *name, const char *attr, void *value, size_t size);
+unsigned long berth_makedev(unsigned int major, unsigned int minor);
+unsigned int berth_major(unsigned long dev);
+unsigned int berth_minor(unsigned long dev);
+/// renameat2 (RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2).
+int berth_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+
 #endif
