@@ -26,6 +26,8 @@ let package = Package(
         // The system's OpenSSL 3 (Debian: libssl-dev), and a C shim for its macros and callbacks.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "CBerthTLS", dependencies: ["COpenSSL"]),
+        // The system's libarchive (Debian: libarchive-dev): tar and its compressions.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .target(name: "BerthHTTP", dependencies: ["BerthCore"], swiftSettings: strict),
         .target(name: "BerthLogging", dependencies: ["BerthCore", "BerthSync"], swiftSettings: strict),
         .target(name: "BerthTransport", dependencies: ["CBerthSys", "BerthSync"], swiftSettings: strict),
@@ -33,6 +35,9 @@ let package = Package(
         .target(name: "BerthServer", dependencies: ["BerthCore", "BerthSync", "BerthHTTP", "BerthTransport", "BerthLogging"],
                 swiftSettings: strict),
         .target(name: "BerthEngine", dependencies: ["BerthCore", "BerthSync", "BerthLogging"], swiftSettings: strict),
+        // The image store: content-addressed images and layers on overlay2 or vfs, import, load, save.
+        .target(name: "BerthImages", dependencies: ["BerthAPI", "BerthCore", "BerthSync", "BerthTransport", "BerthLogging",
+                                                    "CBerthSys", "COpenSSL", "CArchive"], swiftSettings: strict),
         // The Docker API surface: wire types, and one router per resource with its Backend protocol.
         .target(name: "BerthAPI", dependencies: ["BerthCore", "BerthHTTP", "BerthServer"], swiftSettings: strict),
         .target(name: "BerthDaemon", dependencies: ["BerthAPI", "BerthCore", "BerthSync", "BerthServer", "BerthEngine", "BerthTransport",
@@ -42,6 +47,8 @@ let package = Package(
         .executableTarget(name: "berth-bench", dependencies: ["CBerthSys"], swiftSettings: strict),
         .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore"], swiftSettings: strict),
         .testTarget(name: "BerthAPITests", dependencies: ["BerthAPI", "BerthCore", "BerthServer", "BerthSync", "BerthTesting"],
+                    swiftSettings: strict),
+        .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthCore", "CBerthSys", "CArchive"],
                     swiftSettings: strict),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthCore", "BerthHTTP"], swiftSettings: strict),
         .testTarget(name: "BerthServerTests", dependencies: ["BerthCore", "BerthSync", "BerthHTTP", "BerthLogging", "BerthServer",

@@ -65,6 +65,10 @@ long berth_lgetxattrat(int dirfd, const char *name, const char *attr, void *valu
 unsigned long berth_makedev(unsigned int major, unsigned int minor);
 unsigned int berth_major(unsigned long dev);
 unsigned int berth_minor(unsigned long dev);
+/// openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: `path` is resolved as if `rootfd` were
+/// the root directory, so neither `..` nor a symlink can lead outside it. -1 with ENOSYS on
+/// kernels before 5.6.
+int berth_openat_in_root(int rootfd, const char *path, int flags, unsigned mode);
 /// renameat2 (RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2).
 int berth_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
 
