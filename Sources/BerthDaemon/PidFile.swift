@@ -1,3 +1,4 @@
+import BerthCore
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc

@@ -64,12 +64,8 @@ final class ArchiveReader {
                 return -1
             }
         }, nil)
-        guard opened == ARCHIVE_OK else {
-            let error = failure("cannot read the archive")
-            archive_entry_free(entry)
-            archive_read_free(archive)
-            throw error
-        }
+        // Every property is set: throwing now runs deinit, which frees the archive and the entry.
+        guard opened == ARCHIVE_OK else { throw failure("cannot read the archive") }
     }
 
     deinit {

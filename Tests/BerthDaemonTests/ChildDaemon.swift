@@ -1,4 +1,5 @@
 @testable import BerthDaemon
+import BerthCore
 import BerthSync
 import BerthTesting
 import Foundation

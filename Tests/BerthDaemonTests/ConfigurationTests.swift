@@ -1,4 +1,5 @@
 @testable import BerthDaemon
+import BerthCore
 import BerthLogging
 import BerthTransport
 import Foundation

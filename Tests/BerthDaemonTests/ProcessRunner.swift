@@ -1,4 +1,5 @@
 @testable import BerthDaemon
+import BerthCore
 import Foundation
 
 /// Runs a program to completion without blocking a thread of the cooperative pool: output goes to

@@ -4,23 +4,24 @@ import Glibc
 
 /// Reads the daemon's small files whole: the configuration file, `/proc`, `/sys` and `/etc`
 /// files, the pidfile and the engine id. Blocking: call it at start-up on the main thread, or
-/// through `BlockingPool.shared`. (Writes and directories use Foundation.)
+/// through a blocking pool. (The daemon's writes and directories use Foundation; the image store's
+/// metadata goes through `DurableFile`.)
 ///
 /// Not Foundation's `Data(contentsOf:)`/`String(contentsOfFile:)`, for two measured reasons:
 /// they refuse anything but a regular file, answering `EACCES` for `/dev/null` and a FIFO (dockerd
 /// accepts `--config-file /dev/null` and `<(…)`); and in the toolchain's FoundationEssentials
 /// (Swift 6.3) they leak a 4 KiB buffer on every read of an empty file (20,000 reads grew RSS by
 /// 80 MB; LeakSanitizer reports it).
-enum SmallFile {
+public enum SmallFile {
     /// A failed call and the `errno` it left.
-    struct Failure: Error {
+    public struct Failure: Error {
         /// `open` or `read`, as Go's `os.ReadFile` names the step that failed.
-        let operation: String
-        let code: Int32
+        public let operation: String
+        public let code: Int32
     }
 
     /// The whole file, of any type.
-    static func read(_ path: String) -> Result<[UInt8], Failure> {
+    public static func read(_ path: String) -> Result<[UInt8], Failure> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(Failure(operation: "open", code: errno)) }
         defer { close(fd) }
@@ -36,7 +37,7 @@ enum SmallFile {
     }
 
     /// The file as UTF-8 text, or nil if it cannot be read.
-    static func text(_ path: String) -> String? {
+    public static func text(_ path: String) -> String? {
         guard case .success(let bytes) = read(path) else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
