@@ -36,7 +36,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "BerthEngine", dependencies: ["BerthCore", "BerthSync", "BerthLogging"], swiftSettings: strict),
         // The image store: content-addressed images and layers on overlay2 or vfs, import, load, save.
-        .target(name: "BerthImages", dependencies: ["BerthAPI", "BerthCore", "BerthSync", "BerthTransport", "BerthLogging",
+        .target(name: "BerthImages", dependencies: ["BerthCore", "BerthTransport",
                                                     "CBerthSys", "COpenSSL", "CArchive"], swiftSettings: strict),
         // The Docker API surface: wire types, and one router per resource with its Backend protocol.
         .target(name: "BerthAPI", dependencies: ["BerthCore", "BerthHTTP", "BerthServer"], swiftSettings: strict),
