@@ -36,11 +36,11 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "BerthEngine", dependencies: ["BerthCore", "BerthSync", "BerthLogging"], swiftSettings: strict),
         // The image store: content-addressed images and layers on overlay2 or vfs, import, load, save.
-        .target(name: "BerthImages", dependencies: ["BerthCore", "BerthTransport",
+        .target(name: "BerthImages", dependencies: ["BerthAPI", "BerthCore", "BerthTransport",
                                                     "CBerthSys", "COpenSSL", "CArchive"], swiftSettings: strict),
         // The Docker API surface: wire types, and one router per resource with its Backend protocol.
         .target(name: "BerthAPI", dependencies: ["BerthCore", "BerthHTTP", "BerthServer"], swiftSettings: strict),
-        .target(name: "BerthDaemon", dependencies: ["BerthAPI", "BerthCore", "BerthSync", "BerthServer", "BerthEngine", "BerthTransport",
+        .target(name: "BerthDaemon", dependencies: ["BerthAPI", "BerthImages", "BerthCore", "BerthSync", "BerthServer", "BerthEngine", "BerthTransport",
                                                     "BerthTLS", "BerthLogging"], swiftSettings: strict),
         .target(name: "BerthTesting", dependencies: ["CBerthSys", "BerthSync", "BerthServer", "BerthTransport"], swiftSettings: strict),
         .executableTarget(name: "berthd", dependencies: ["BerthDaemon"], swiftSettings: strict),

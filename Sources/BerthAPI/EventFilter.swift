@@ -4,7 +4,8 @@ import FoundationEssentials
 /// The `filters` of `/events`, in either JSON form (`{"type":{"container":true}}` or
 /// `{"type":["container"]}`), matched as dockerd matches them.
 public struct EventFilter: Sendable, Equatable, Codable {
-    public private(set) var terms: [String: Set<String>] = [:]
+    public private(set) var filters = Filters()
+    private var terms: [String: Set<String>] { filters.terms }
 
     public static let validKeys: Set<String> = ["container", "daemon", "event", "image", "label", "network", "node",
                                          "plugin", "scope", "service", "secret", "config", "type", "volume"]
@@ -13,28 +14,7 @@ public struct EventFilter: Sendable, Equatable, Codable {
 
     /// Parses the query parameter; an unknown key or bad JSON is a 400.
     public init(json: String) throws {
-        guard !json.isEmpty else { return }
-        let document: JSONValue
-        do {
-            document = try JSONValue.parse(Array(json.utf8))
-        } catch {
-            throw APIError.invalidParameter("invalid filters: \(json) is not JSON")
-        }
-        guard case .object(let object) = document else { throw APIError.invalidParameter("invalid filters: \(json)") }
-        for (key, value) in object {
-            guard Self.validKeys.contains(key) else { throw APIError.invalidParameter("Invalid filter '\(key)'") }
-            var values = Set<String>()
-            switch value {
-            case .object(let map): values = Set(map.keys)
-            case .array(let list):
-                for item in list {
-                    guard case .string(let s) = item else { throw APIError.invalidParameter("invalid filters: \(json)") }
-                    values.insert(s)
-                }
-            default: throw APIError.invalidParameter("invalid filters: \(json)")
-            }
-            terms[key, default: []].formUnion(values)
-        }
+        filters = try Filters(json: json, allowed: Self.validKeys)
     }
 
     public func matches(_ event: Event) -> Bool {
@@ -76,12 +56,6 @@ public struct EventFilter: Sendable, Equatable, Codable {
     }
 
     private func matchLabels(_ event: Event) -> Bool {
-        guard let wanted = terms["label"] else { return true }
-        return wanted.allSatisfy { label in
-            if let eq = label.firstIndex(of: "=") {
-                return event.Actor.Attributes[String(label[..<eq])] == String(label[label.index(after: eq)...])
-            }
-            return event.Actor.Attributes[label] != nil
-        }
+        filters.matchesLabels(event.Actor.Attributes)
     }
 }

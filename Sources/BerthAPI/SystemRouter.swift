@@ -22,7 +22,7 @@ public struct SystemRouter: APIRouter {
             // Checked before the stream starts, so that bad values get a 400.
             let (since, until, filter) = try Self.eventsQuery(request.query)
             return .stream { writer in
-                let encoder = JSONEncoder()
+                let encoder = JSONEncoder.goStyle()
                 try await backend.events(since: since, until: until, filter: filter) { event in
                     var line = Array(try encoder.encode(event))
                     line.append(10)

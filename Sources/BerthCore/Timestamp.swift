@@ -61,6 +61,63 @@ public enum Timestamp {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Nanoseconds since the Unix epoch of an RFC 3339 time (`2026-11-22T18:47:21.45Z`,
+    /// `2026-11-22T18:47:21+01:00`, or a date alone; a time without a zone is UTC), or nil.
+    public static func parseRFC3339(_ text: String) -> Int64? {
+        let chars = Array(text.utf8)
+        func number(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= chars.count else { return nil }
+            var value = 0
+            for c in chars[start..<(start + count)] {
+                guard c >= 48 && c <= 57 else { return nil }
+                value = value * 10 + Int(c - 48)
+            }
+            return value
+        }
+        guard let year = number(0, 4), chars.count >= 10, chars[4] == 45, let month = number(5, 2), chars[7] == 45,
+              let day = number(8, 2), (1...12).contains(month), (1...31).contains(day) else { return nil }
+        var i = 10
+        var seconds = 0, nanos: Int64 = 0
+        if i < chars.count, chars[i] == 84 || chars[i] == 116 {  // T
+            guard let hour = number(i + 1, 2), i + 3 < chars.count, chars[i + 3] == 58, let minute = number(i + 4, 2),
+                  hour < 24, minute < 60 else { return nil }
+            seconds = hour * 3600 + minute * 60
+            i += 6
+            if i < chars.count, chars[i] == 58 {
+                guard let second = number(i + 1, 2), second < 61 else { return nil }
+                seconds += second
+                i += 3
+                if i < chars.count, chars[i] == 46 {
+                    var j = i + 1
+                    var digits = 0
+                    var fraction: Int64 = 0
+                    while j < chars.count, chars[j] >= 48 && chars[j] <= 57 {
+                        if digits < 9 { fraction = fraction * 10 + Int64(chars[j] - 48); digits += 1 }
+                        j += 1
+                    }
+                    guard j > i + 1 else { return nil }
+                    nanos = fraction * Int64(powerOfTen(9 - digits))
+                    i = j
+                }
+            }
+        }
+        var offset = 0
+        if i < chars.count {
+            if chars[i] == 90 || chars[i] == 122 {  // Z
+                i += 1
+            } else if chars[i] == 43 || chars[i] == 45 {  // + or -
+                guard let hours = number(i + 1, 2), i + 3 < chars.count, chars[i + 3] == 58, let minutes = number(i + 4, 2) else { return nil }
+                offset = (hours * 3600 + minutes * 60) * (chars[i] == 43 ? 1 : -1)
+                i += 6
+            }
+        }
+        guard i == chars.count else { return nil }
+        let days = daysSinceEpoch(year: year, month: month, day: day)
+        return Int64(days * 86400 + seconds - offset) * 1_000_000_000 + nanos
+    }
+
+    private static func powerOfTen(_ n: Int) -> Int { (0..<n).reduce(1) { acc, _ in acc * 10 } }
+
     /// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's algorithm).
     public static func civilDate(daysSinceEpoch: Int) -> (year: Int, month: Int, day: Int) {
         let z = daysSinceEpoch + 719_468

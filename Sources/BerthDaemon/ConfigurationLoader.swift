@@ -58,6 +58,12 @@ public enum ConfigurationLoader {
         if let pidfile = value("pidfile")?.string { configuration.pidfile = pidfile }
         if let dataRoot = value("data-root")?.string { configuration.dataRoot = dataRoot }
         if let execRoot = value("exec-root")?.string { configuration.execRoot = execRoot }
+        if let driver = value("storage-driver")?.string, !driver.isEmpty {
+            guard ["overlay2", "vfs"].contains(driver) else {
+                throw ConfigurationError("error initializing graphdriver: driver not supported: \(driver) (berthd has overlay2 and vfs)")
+            }
+            configuration.storageDriver = driver
+        }
         if let timeout = value("shutdown-timeout")?.int {
             guard timeout >= 0 else { throw ConfigurationError("invalid shutdown-timeout \(timeout): it must not be negative") }
             configuration.shutdownTimeout = .seconds(timeout)

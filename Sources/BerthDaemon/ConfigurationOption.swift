@@ -37,6 +37,8 @@ struct ConfigurationOption: Sendable {
         .init(long: "pidfile", short: "p", key: "pidfile", kind: .string, usage: "Path to use for daemon PID file"),
         .init(long: "data-root", short: nil, key: "data-root", kind: .string, usage: "Root directory of persistent state"),
         .init(long: "exec-root", short: nil, key: "exec-root", kind: .string, usage: "Root directory for execution state files"),
+        .init(long: "storage-driver", short: "s", key: "storage-driver", kind: .string,
+              usage: "Storage driver to use (\"overlay2\"|\"vfs\"; default: overlay2 where the kernel and file system allow it)"),
         .init(long: "config-file", short: nil, key: nil, kind: .string, usage: "Daemon configuration file"),
         .init(long: "shutdown-timeout", short: nil, key: "shutdown-timeout", kind: .int,
               usage: "Set the default shutdown timeout in seconds (default 15)"),
@@ -63,7 +65,7 @@ struct ConfigurationOption: Sendable {
         "deprecated-key-path", "experimental", "icc", "ip", "ip-forward", "iptables", "ip6tables", "ipv6",
         "live-restore", "log-driver", "log-opts", "max-concurrent-downloads", "max-concurrent-uploads",
         "max-download-attempts", "mtu", "network-control-plane-mtu", "registry-mirrors", "insecure-registries",
-        "resolv-conf", "runtimes", "storage-driver", "storage-opts", "swarm-default-advertise-addr",
+        "resolv-conf", "runtimes", "storage-opts", "swarm-default-advertise-addr",
         "swarm-raft-election-tick", "swarm-raft-heartbeat-tick", "userland-proxy", "features", "dns",
         "dns-opts", "dns-search", "exec-opts", "selinux-enabled", "userns-remap", "cgroup-parent",
     ]

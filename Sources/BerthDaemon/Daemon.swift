@@ -1,6 +1,7 @@
 import BerthAPI
 import BerthSync
 import BerthEngine
+import BerthImages
 import BerthLogging
 import BerthServer
 import BerthTransport
@@ -27,6 +28,8 @@ public final class Daemon: Sendable {
     public let metrics = ServerMetrics()
     /// When the daemon was made.
     public let started = ContinuousClock.now
+    /// The image store, once initialisation has opened it.
+    let imagesBackend = DaemonImagesBackend()
     let facts: SystemFacts
     let engineID: String
     let logger: Logger
@@ -70,6 +73,7 @@ public final class Daemon: Sendable {
         let routers: [any APIRouter] = [
             SystemRouter(backend: DaemonSystemBackend(engine: engine)),
             DebugRouter(backend: DaemonDebugBackend(daemon: self)),
+            ImagesRouter(backend: imagesBackend),
         ]
         for api in routers { api.register(on: &router) }
         routes(&router, engine)
@@ -95,7 +99,15 @@ public final class Daemon: Sendable {
         serverConfiguration.headerReadTimeout = configuration.headerReadTimeout
         serverConfiguration.idleTimeout = configuration.idleTimeout
         serverConfiguration.shutdownTimeout = configuration.shutdownTimeout
-        await SystemJobs(configuration: configuration, facts: facts, engineID: engineID, events: events, counts: counts,
+        let counts = counts
+        let imagesBackend = imagesBackend
+        let allCounts: @Sendable () async -> ObjectCounts = {
+            var all = await counts()
+            if let images = imagesBackend.current { all.images = await images.count }
+            return all
+        }
+        await SystemJobs(configuration: configuration, facts: facts, engineID: engineID, events: events, counts: allCounts,
+                         storage: { imagesBackend.current?.driver },
                          warnings: configuration.apiWarnings, settings: settings).register(on: engine)
         await ServeAPIJobs(service: makeService(), gate: gate, shutdown: shuttingDown, connections: connections,
                            serverConfiguration: serverConfiguration,
@@ -133,11 +145,12 @@ public final class Daemon: Sendable {
                 let server = Server(listeners: [listener], service: makeMetricsService(), shutdown: shuttingDown)
                 group.addTask { try await server.run() }
             }
-            group.addTask { [engine, gate, shuttingDown, initialize] in
+            group.addTask { [self, engine, gate, shuttingDown, initialize] in
                 // Initialisation gives way to a shutdown that starts before it is done.
                 let initialised = try await withThrowingTaskGroup(of: Bool.self) { inner in
                     inner.addTask {
                         do {
+                            try await self.openStores()
                             try await initialize()
                         } catch {
                             gate.fail(error)
@@ -157,6 +170,19 @@ public final class Daemon: Sendable {
             }
             while try await group.next() != nil {}
         }
+    }
+
+    /// Opens the image store under the data root (initialisation: connections wait meanwhile).
+    func openStores() async throws {
+        let events = events
+        let driver = configuration.storageDriver.flatMap(StorageDriver.init(rawValue:))
+        let service = try await ImageService.open(
+            dataRoot: configuration.dataRoot, driver: driver, version: BerthVersion.version,
+            architecture: SystemJobs.goArch(facts.architecture)) { action, id, attributes in
+                await events.publish(type: "image", action: action, actorID: id, attributes: attributes)
+            }
+        imagesBackend.open(service)
+        logger.info("image store open", [("storage-driver", service.driver.rawValue), ("data-root", configuration.dataRoot)])
     }
 
     /// The `/metrics` service: Prometheus text, no API middleware.

@@ -20,6 +20,8 @@ public struct DaemonConfiguration: Sendable {
     public var pidfile = ""
     public var dataRoot = ""
     public var execRoot = ""
+    /// `--storage-driver`: nil picks overlay2 where it works, else vfs.
+    public var storageDriver: String?
     /// The configuration file that was read, if any.
     public var configFile: String?
     public var shutdownTimeout: Duration = .seconds(15)

@@ -76,9 +76,7 @@ extension Daemon {
             pidfile: configuration.pidfile, dataRoot: configuration.dataRoot, execRoot: configuration.execRoot,
             shutdownTimeout: Int(configuration.shutdownTimeout.seconds), tls: configuration.tls ? true : nil,
             tlsverify: configuration.tlsVerify ? true : nil)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(effective)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return (try? JSONEncoder.goStyle(sortedKeys: true).encode(effective)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     /// Writes the daemon's state (listeners, connections, running jobs, engine) to

@@ -1,6 +1,7 @@
 import BerthAPI
 import BerthCore
 import BerthEngine
+import BerthImages
 import BerthTransport
 import FoundationEssentials
 
@@ -13,6 +14,8 @@ struct SystemJobs: Sendable {
     let engineID: String
     let events: EventBus
     let counts: @Sendable () async -> ObjectCounts
+    /// The image store's driver, once it is open.
+    let storage: @Sendable () -> StorageDriver?
     let warnings: [String]
     let settings: LiveSettings
 
@@ -23,7 +26,7 @@ struct SystemJobs: Sendable {
     }
 
     private func encode(_ value: some Encodable) throws -> [UInt8] {
-        var bytes = Array(try JSONEncoder().encode(value))
+        var bytes = Array(try JSONEncoder.goStyle().encode(value))
         bytes.append(10)
         return bytes
     }
@@ -46,7 +49,10 @@ struct SystemJobs: Sendable {
 
     func info() async throws -> SystemInfo {
         let counts = await counts()
-        let (descriptors, threads) = try await BlockingPool.shared.run { (ProcessFacts.openDescriptors(), ProcessFacts.threads()) }
+        let dataRoot = configuration.dataRoot
+        let (descriptors, threads, filesystem) = try await BlockingPool.shared.run {
+            (ProcessFacts.openDescriptors(), ProcessFacts.threads(), StorageDriver.backingFilesystem(of: dataRoot))
+        }
         let controllers = facts.cgroupControllers
         let v2 = facts.cgroupVersion == "2"
         let environment = ProcessInfo.processInfo.environment
@@ -57,7 +63,12 @@ struct SystemJobs: Sendable {
         info.ContainersPaused = counts.paused
         info.ContainersStopped = counts.containers - counts.running - counts.paused
         info.Images = counts.images
-        info.Driver = "vfs"
+        let driver = storage()
+        info.Driver = driver?.rawValue ?? ""
+        if driver == .overlay2 {
+            info.DriverStatus = [["Backing Filesystem", filesystem], ["Supports d_type", "true"],
+                                 ["Native Overlay Diff", "true"], ["userxattr", "false"]]
+        }
         info.Plugins.Network = ["none"]
         info.Plugins.Log = ["json-file"]
         info.MemoryLimit = !v2 || controllers.contains("memory")

@@ -81,6 +81,7 @@ final class LayerApplier {
             try setTimes(fd: fd, entry)
         case .symlink:
             guard symlinkat(entry.linkTarget.cString, parent, name.cString) == 0 else { throw ArchiveError.system(entry.path, "symlink", errno) }
+            size += entry.linkTarget.count  // a symlink's size is its target's length, as dockerd counts it
             try setOwner(parent, name, entry)
             try setXattrs(parent, name, entry)
             var times = (entry.modified, entry.modified)

@@ -61,6 +61,7 @@ actor LayerStore {
         for name in try listDirectory(layout.driverRoot) where name.hasPrefix("tmp-") {
             try? removeTree("\(layout.driverRoot)/\(name)")
         }
+        for name in try listDirectory(layout.stagingRoot) { try? removeTree("\(layout.stagingRoot)/\(name)") }
         var writable: [String: WritableLayer] = [:]
         for id in try listDirectory(layout.mounts) {
             let path = "\(layout.mounts)/\(id)"

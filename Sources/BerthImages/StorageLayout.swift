@@ -22,6 +22,8 @@ struct StorageLayout: Sendable {
     var repositories: String { imageRoot + "/repositories.json" }
     /// `overlay2` or `vfs/dir`: one directory per layer, named by its cache id.
     var driverRoot: String { driver == .overlay2 ? "\(dataRoot)/overlay2" : "\(dataRoot)/vfs/dir" }
+    /// Where client archives are staged while they load (`tmp/load-<random>`), emptied on open.
+    var stagingRoot: String { "\(dataRoot)/tmp" }
     /// overlay2's short names: `l/<link>` → `../<cache id>/diff`, to keep mount options short.
     var linkRoot: String { "\(dataRoot)/overlay2/l" }
 

@@ -1,3 +1,4 @@
+import BerthCore
 import BerthHTTP
 import FoundationEssentials
 
@@ -29,7 +30,7 @@ public struct Response: Sendable {
 
     /// A JSON body encoded from a value, ending with a newline as Go's encoder does.
     public static func json(_ value: some Encodable, status: HTTPStatus = .ok) throws -> Response {
-        var bytes = Array(try JSONEncoder().encode(value))
+        var bytes = Array(try JSONEncoder.goStyle().encode(value))
         bytes.append(10)
         return json(bytes, status: status)
     }

@@ -140,3 +140,11 @@ int berth_openat_in_root(int rootfd, const char *path, int flags, unsigned mode)
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 }
+
+#include <sys/vfs.h>
+
+long berth_filesystem_type(const char *path) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    return (long)info.f_type;
+}

@@ -69,6 +69,8 @@ unsigned int berth_minor(unsigned long dev);
 /// the root directory, so neither `..` nor a symlink can lead outside it. -1 with ENOSYS on
 /// kernels before 5.6.
 int berth_openat_in_root(int rootfd, const char *path, int flags, unsigned mode);
+/// The file system type (statfs f_type) under `path`, or -1.
+long berth_filesystem_type(const char *path);
 /// renameat2 (RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2).
 int berth_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
 
