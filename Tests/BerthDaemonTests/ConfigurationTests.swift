@@ -104,14 +104,16 @@ private func failure(_ arguments: [String], isRoot: Bool = true, environment: [S
     }
 
     @Test func fileValuesApply() throws {
-        let path = try writeConfigFile(#"{"hosts": ["unix:///tmp/f.sock"], "debug": true, "labels": ["x=1"], "shutdown-timeout": 7, "storage-driver": "vfs"}"#)
+        let path = try writeConfigFile(#"{"hosts": ["unix:///tmp/f.sock"], "debug": true, "labels": ["x=1"], "shutdown-timeout": 7, "storage-driver": "vfs", "mtu": 1400}"#)
         let configuration = try load(["--config-file", path])
         #expect(configuration.hosts == [.unix(path: "/tmp/f.sock")])
         #expect(configuration.debug)
         #expect(configuration.labels == ["x=1"])
         #expect(configuration.shutdownTimeout == .seconds(7))
         #expect(configuration.configFile == path)
-        #expect(configuration.warnings.contains { $0.contains("storage-driver") }, "a dockerd key Berth ignores is accepted with a warning")
+        #expect(configuration.storageDriver == "vfs")
+        #expect(configuration.warnings.contains { $0.contains("mtu") }, "a dockerd key Berth ignores is accepted with a warning")
+        #expect(failure(["--storage-driver", "aufs"])?.contains("driver not supported: aufs") == true)
     }
 
     @Test func conflictsListEveryKey() throws {
