@@ -32,8 +32,9 @@ final class ChildDaemon: Sendable {
     ///   - launcher: a program that runs `berthd` (such as `systemd-socket-activate -l PATH`).
     ///   - waitFor: a path that appears once the daemon (or launcher) listens; nil to not wait.
     ///   - stderr: where the child's standard error goes (default: `logPath`, read by `log`).
+    ///   - dataRoot: the data root (default: one in the child's own directory).
     init(arguments: [String] = [], hosts: [String]? = nil, launcher: [String] = [], environment: [String: String] = [:],
-         waitFor: String?? = .none, stderr: FileHandle? = nil) async throws {
+         waitFor: String?? = .none, stderr: FileHandle? = nil, dataRoot: String? = nil) async throws {
         guard let binary = Self.binary else { throw TestClientError("berthd is not built next to the tests") }
         directory = NSTemporaryDirectory() + "berth-child-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -43,7 +44,7 @@ final class ChildDaemon: Sendable {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
         let daemonArguments = (hosts ?? ["unix://\(socketPath)"]).flatMap { ["-H", $0] }
-            + ["--pidfile", pidfile, "--data-root", directory + "/data", "--exec-root", directory + "/exec",
+            + ["--pidfile", pidfile, "--data-root", dataRoot ?? directory + "/data", "--exec-root", directory + "/exec",
                "--config-file", "/dev/null"] + arguments
         if launcher.isEmpty {
             process.executableURL = URL(fileURLWithPath: binary)

@@ -196,4 +196,46 @@ struct HardeningTests {
         #expect(try await daemon.waitForExit(limit: .seconds(20)) == 0)
         withExtendedLifetime(pipe) {}
     }
+
+    @Test(.enabled(if: TestImage.available && ProcessRunner.dockerCLI != nil, "needs busybox-static, tar and the docker CLI"))
+    func killedInTheMiddleOfALoadTheStoreOpensCleanly() async throws {
+        let docker = try #require(ProcessRunner.dockerCLI)
+        let dataRoot = NSTemporaryDirectory() + "berth-kill-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dataRoot) }
+        let first = try await ChildDaemon(dataRoot: dataRoot)
+        defer { first.stopSoon() }
+        let env = ["DOCKER_HOST": "unix://\(first.socketPath)", "DOCKER_CONFIG": NSTemporaryDirectory() + "berth-docker-config"]
+        // An archive with a 32 MiB layer, made by the daemon itself, then removed from it.
+        let rootfs = first.directory + "/big"
+        try FileManager.default.createDirectory(atPath: rootfs, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: rootfs + "/blob", contents: Data(count: 32 << 20))
+        let tar = first.directory + "/big.tar"
+        #expect(try await ProcessRunner.run(try #require(ProcessRunner.find("tar")), ["-C", rootfs, "-cf", tar, "."]).status == 0)
+        #expect(try await ProcessRunner.run(docker, ["import", tar, "big:1"], environment: env).status == 0)
+        let archive = first.directory + "/big-save.tar"
+        #expect(try await ProcessRunner.run(docker, ["save", "-o", archive, "big:1"], environment: env).status == 0)
+        #expect(try await ProcessRunner.run(docker, ["rmi", "big:1"], environment: env).status == 0)
+
+        // Send most of the archive, then kill the daemon while it is staging it.
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: archive)))
+        let client = try await first.client()
+        try await client.send("POST /v1.41/images/load?quiet=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-tar\r\n"
+                              + "Content-Length: \(bytes.count)\r\n\r\n")
+        try await client.send(Array(bytes[..<(bytes.count * 3 / 4)]))
+        let staging = dataRoot + "/tmp"
+        for _ in 0..<200 where ((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).isEmpty {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).count == 1, "a load was under way")
+        first.signal(SIGKILL)
+        #expect(try await first.waitForExit() != nil)
+
+        let second = try await ChildDaemon(dataRoot: dataRoot)
+        defer { second.stopSoon() }
+        let env2 = ["DOCKER_HOST": "unix://\(second.socketPath)", "DOCKER_CONFIG": NSTemporaryDirectory() + "berth-docker-config"]
+        #expect(try await ProcessRunner.run(docker, ["images", "-q"], environment: env2).stdout.isEmpty, "no half image")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).isEmpty, "the staged archive is gone")
+        let loaded = try await ProcessRunner.run(docker, ["load", "-i", archive], environment: env2)
+        #expect(loaded.stdout == "Loaded image: big:1\n", "\(loaded.stderr)")
+    }
 }

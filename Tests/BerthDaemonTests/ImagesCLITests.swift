@@ -71,6 +71,20 @@ struct ImagesCLITests {
             #expect(pruned.stdout.contains("Total reclaimed space:"))
             #expect(try await run("images", "-q").stdout == "\(short)\n")
 
+            // A hostile archive is refused with the entry it names; pulling and URLs say they cannot.
+            let hostile = work + "/hostile.tar"
+            try FileManager.default.createDirectory(atPath: work + "/h/sub", withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: work + "/h/sub/x", contents: Data([1]))
+            _ = try await ProcessRunner.run(try #require(ProcessRunner.find("tar")),
+                                            ["-C", work + "/h", "--transform", "s|sub/x|../../escape|", "-P", "-cf", hostile, "sub/x"])
+            let refused = try await run("import", hostile)
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains(#"archive entry "../../escape""#), "\(refused.stderr)")
+            let pulled = try await run("pull", "busybox")
+            #expect(pulled.status != 0 && pulled.stderr.contains("cannot pull"), "\(pulled.stderr)")
+            let fromURL = try await run("import", "http://127.0.0.1:9/x.tar")
+            #expect(fromURL.status != 0 && fromURL.stderr.contains("cannot import from a URL"), "\(fromURL.stderr)")
+
             let info = try await run("info", "--format", "{{.Images}} {{.Driver}}")
             #expect(info.stdout == "1 \(harness.daemon.imagesBackend.current?.driver.rawValue ?? "?")\n")
         }
