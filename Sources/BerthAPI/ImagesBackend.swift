@@ -18,6 +18,9 @@ public protocol ImagesBackend: Sendable {
     /// `DELETE /images/{name}`: untags, and deletes the image once no tag is left (or by ID).
     func delete(_ name: String, force: Bool, prune: Bool) async throws -> [ImageDeleteItem]
     func prune(filters: Filters) async throws -> ImagesPruneReport
+    /// The images part of `GET /system/df`: every image with the size it shares with others, and
+    /// the size of all layers.
+    func diskUsage() async throws -> (layersSize: Int, images: [ImageSummary])
     /// `POST /images/create?fromSrc=-`: one layer from `body` (a tar, compressed or not), the
     /// configuration from `changes` (Dockerfile instructions) and `message`; tagged
     /// `repository:tag` when given. Returns the image ID.

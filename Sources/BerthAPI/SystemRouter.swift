@@ -18,6 +18,7 @@ public struct SystemRouter: APIRouter {
         router.add(.options, "/{anyroute:.*}") { _, _ in Response(status: .ok) }
         router.add(.get, "/version") { [backend] _, _ in try .json(try await backend.version()) }
         router.add(.get, "/info") { [backend] _, _ in try .json(try await backend.info()) }
+        router.add(.get, "/system/df") { [backend] _, _ in try .json(try await backend.diskUsage()) }
         router.add(.get, "/events") { [backend] request, _ in
             // Checked before the stream starts, so that bad values get a 400.
             let (since, until, filter) = try Self.eventsQuery(request.query)

@@ -71,7 +71,7 @@ public final class Daemon: Sendable {
     public func makeService() -> Service {
         var router = Router()
         let routers: [any APIRouter] = [
-            SystemRouter(backend: DaemonSystemBackend(engine: engine)),
+            SystemRouter(backend: DaemonSystemBackend(engine: engine, images: imagesBackend)),
             DebugRouter(backend: DaemonDebugBackend(daemon: self)),
             ImagesRouter(backend: imagesBackend),
         ]

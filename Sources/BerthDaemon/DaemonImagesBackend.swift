@@ -35,6 +35,8 @@ final class DaemonImagesBackend: ImagesBackend {
 
     func prune(filters: Filters) async throws -> ImagesPruneReport { try await store().prune(filters: filters) }
 
+    func diskUsage() async throws -> (layersSize: Int, images: [ImageSummary]) { try await store().diskUsage() }
+
     func importImage(from body: @escaping ByteSource, repository: String?, tag: String?, message: String,
                      changes: [String]) async throws -> String {
         try await store().importImage(from: body, repository: repository, tag: tag, message: message, changes: changes)

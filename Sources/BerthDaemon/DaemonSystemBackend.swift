@@ -7,9 +7,17 @@ import FoundationEssentials
 /// `serveapi` job, which keeps the service and so this backend.
 final class DaemonSystemBackend: SystemBackend {
     private weak let engine: Engine?
+    private let images: any ImagesBackend
 
-    init(engine: Engine) {
+    init(engine: Engine, images: any ImagesBackend) {
         self.engine = engine
+        self.images = images
+    }
+
+    func diskUsage() async throws -> DiskUsage {
+        var usage = DiskUsage()
+        (usage.LayersSize, usage.Images) = try await images.diskUsage()
+        return usage
     }
 
     private func job(_ name: String, env: JobEnvironment = JobEnvironment()) throws -> Job {

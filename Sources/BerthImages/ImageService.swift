@@ -244,6 +244,27 @@ public final class ImageService: ImagesBackend {
         return [.deleted(record.id.description)] + removedLayers.map { .deleted($0.description) }
     }
 
+    public func diskUsage() async throws -> (layersSize: Int, images: [ImageSummary]) {
+        var summaries = try await images(all: true, digests: false, filters: Filters())
+        let records = Dictionary(uniqueKeysWithValues: await images.all.map { ($0.id, $0) })
+        // How many images stand on each layer: a layer under two or more is shared.
+        var users: [Digest: Int] = [:]
+        var chains: [Digest: [Layer]] = [:]
+        for record in records.values {
+            let top: Layer? = if let chainID = record.topLayer { await layers.layer(chainID) } else { nil }
+            let chain = await layers.chain(below: top)
+            chains[record.id] = chain
+            for layer in chain { users[layer.chainID, default: 0] += 1 }
+        }
+        for i in summaries.indices {
+            guard let id = Digest(summaries[i].Id) else { continue }
+            summaries[i].Containers = 0
+            summaries[i].SharedSize = (chains[id] ?? []).filter { (users[$0.chainID] ?? 0) > 1 }.reduce(0) { $0 + $1.size }
+        }
+        let layersSize = await layers.allLayers.reduce(0) { $0 + $1.size }
+        return (layersSize, summaries)
+    }
+
     public func prune(filters: Filters) async throws -> ImagesPruneReport {
         let danglingOnly = try filters.bool("dangling") ?? true
         let until = try filters["until"].flatMap(\.first).map { try APITimestamp.parse($0, now: Timestamp.nowNanoseconds()) }

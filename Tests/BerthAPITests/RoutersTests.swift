@@ -20,6 +20,8 @@ private struct FixedSystem: SystemBackend {
         throw APIError.unavailable("not today")
     }
 
+    func diskUsage() async throws -> DiskUsage { DiskUsage() }
+
     func events(since: Int64?, until: Int64?, filter: EventFilter,
                 _ receive: @escaping @Sendable (Event) async throws -> Void) async throws {
         for event in published where filter.matches(event) { try await receive(event) }

@@ -85,6 +85,10 @@ struct ImagesCLITests {
             let fromURL = try await run("import", "http://127.0.0.1:9/x.tar")
             #expect(fromURL.status != 0 && fromURL.stderr.contains("cannot import from a URL"), "\(fromURL.stderr)")
 
+            let df = try await run("system", "df")
+            #expect(df.status == 0, "\(df.stderr)")
+            #expect(df.stdout.contains("Images          1 "), "\(df.stdout)")
+
             let info = try await run("info", "--format", "{{.Images}} {{.Driver}}")
             #expect(info.stdout == "1 \(harness.daemon.imagesBackend.current?.driver.rawValue ?? "?")\n")
         }
