@@ -10,7 +10,7 @@ public typealias MessageSink = @Sendable (JSONMessage) async throws -> Void
 /// prefix.
 public protocol ImagesBackend: Sendable {
     /// `GET /images/json`: `filters` has been checked against the keys images take.
-    func images(all: Bool, digests: Bool, filters: Filters) async throws -> [ImageSummary]
+    func images(all: Bool, filters: Filters) async throws -> [ImageSummary]
     func inspect(_ name: String) async throws -> ImageInspect
     func history(_ name: String) async throws -> [ImageHistoryItem]
     /// `POST /images/{name}/tag`: `repository` as the CLI sends it (`docker.io/library/bb`).

@@ -20,7 +20,7 @@ public struct ImagesRouter: APIRouter {
         router.add(.get, "/images/json") { request, _ in
             let query = request.query
             let filters = try Filters(json: query["filters"] ?? "", allowed: Self.listFilters)
-            return try .json(try await backend.images(all: query.bool("all"), digests: query.bool("digests"), filters: filters))
+            return try .json(try await backend.images(all: query.bool("all"), filters: filters))
         }
         router.add(.get, "/images/{name:.*}/json") { _, context in
             try .json(try await backend.inspect(try context.parameter("name")))

@@ -17,8 +17,8 @@ final class DaemonImagesBackend: ImagesBackend {
         return store
     }
 
-    func images(all: Bool, digests: Bool, filters: Filters) async throws -> [ImageSummary] {
-        try await store().images(all: all, digests: digests, filters: filters)
+    func images(all: Bool, filters: Filters) async throws -> [ImageSummary] {
+        try await store().images(all: all, filters: filters)
     }
 
     func inspect(_ name: String) async throws -> ImageInspect { try await store().inspect(name) }

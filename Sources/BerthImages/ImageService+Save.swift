@@ -15,7 +15,7 @@ extension ImageService {
         var plan = SavePlan()
         for name in names {
             let record = try await image(name)
-            let reference = Digest(name) == nil ? (try? Reference(parsing: name)).flatMap { ref -> Reference? in ref } : nil
+            let reference: Reference? = Digest(name) == nil ? try? Reference(parsing: name) : nil
             let tagged = await reference.asyncFlatMap { await images.tags(of: record.id).contains($0) ? $0 : nil }
             if let i = plan.images.firstIndex(where: { $0.id == record.id }) {
                 if let tagged, !plan.images[i].tags.contains(tagged) { plan.images[i].tags.append(tagged) }

@@ -64,7 +64,10 @@ public final class ImageService: ImagesBackend {
 
     // MARK: Listing and inspecting
 
-    public func images(all: Bool, digests: Bool, filters: Filters) async throws -> [ImageSummary] {
+    /// The images `docker images` lists. `all` is for intermediate images (an image some other
+    /// image names as its parent); no image has a parent until commit lands, so both answers
+    /// are the same today. (`digests`, which the CLI also sends, is display-only: dockerd ignores it.)
+    public func images(all: Bool, filters: Filters) async throws -> [ImageSummary] {
         let records = await images.all
         let references = await images.allReferences
         var tagsByImage: [Digest: [Reference]] = [:]
@@ -245,7 +248,7 @@ public final class ImageService: ImagesBackend {
     }
 
     public func diskUsage() async throws -> (layersSize: Int, images: [ImageSummary]) {
-        var summaries = try await images(all: true, digests: false, filters: Filters())
+        var summaries = try await images(all: true, filters: Filters())
         let records = Dictionary(uniqueKeysWithValues: await images.all.map { ($0.id, $0) })
         // How many images stand on each layer: a layer under two or more is shared.
         var users: [Digest: Int] = [:]

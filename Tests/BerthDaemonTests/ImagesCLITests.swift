@@ -74,7 +74,7 @@ struct ImagesCLITests {
             // A hostile archive is refused with the entry it names; pulling and URLs say they cannot.
             let hostile = work + "/hostile.tar"
             try FileManager.default.createDirectory(atPath: work + "/h/sub", withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: work + "/h/sub/x", contents: Data([1]))
+            try Data([1]).write(to: URL(fileURLWithPath: work + "/h/sub/x"))
             _ = try await ProcessRunner.run(try #require(ProcessRunner.find("tar")),
                                             ["-C", work + "/h", "--transform", "s|sub/x|../../escape|", "-P", "-cf", hostile, "sub/x"])
             let refused = try await run("import", hostile)

@@ -63,7 +63,7 @@ struct ImageServiceTests {
         #expect(try await images.delete("ns/app:v2", force: false, prune: true) == [.untagged("ns/app:v2")])
         let removed = try await images.delete("bb:1", force: false, prune: true)
         #expect(removed == [.untagged("bb:1"), .deleted(id), .deleted(SHA256.digest(sampleTar()).description)])
-        #expect(try await images.images(all: false, digests: false, filters: Filters()).isEmpty)
+        #expect(try await images.images(all: false, filters: Filters()).isEmpty)
         await #expect(throws: APIError.notFound("no such image: bb:1: No such image: bb:1")) { _ = try await images.inspect("bb:1").Id }
     }
 
@@ -77,7 +77,7 @@ struct ImageServiceTests {
             _ = try await images.importImage(from: body(Array("not a tar".utf8)), repository: nil, tag: nil, message: "", changes: [])
         }
         #expect(ErrorKind.classify(refused).kind == .invalidParameter)
-        #expect(try await images.images(all: true, digests: false, filters: Filters()).isEmpty)
+        #expect(try await images.images(all: true, filters: Filters()).isEmpty)
     }
 
     @Test func listingFiltersAsDockerDoes() async throws {
@@ -86,17 +86,17 @@ struct ImageServiceTests {
         let tagged = try await images.importImage(from: body(sampleTar("a")), repository: "bb", tag: "1", message: "",
                                                   changes: ["LABEL tier=web"])
         let dangling = try await images.importImage(from: body(sampleTar("b")), repository: nil, tag: nil, message: "", changes: [])
-        let all = try await images.images(all: false, digests: false, filters: Filters())
+        let all = try await images.images(all: false, filters: Filters())
         #expect(Set(all.map(\.Id)) == [tagged, dangling])
         #expect(all.first { $0.Id == dangling }?.RepoTags == ["<none>:<none>"])
-        let onlyDangling = try await images.images(all: false, digests: false, filters: Filters(["dangling": ["true"]]))
+        let onlyDangling = try await images.images(all: false, filters: Filters(["dangling": ["true"]]))
         #expect(onlyDangling.map(\.Id) == [dangling])
-        #expect(try await images.images(all: false, digests: false, filters: Filters(["reference": ["b*"]])).map(\.Id) == [tagged])
-        #expect(try await images.images(all: false, digests: false, filters: Filters(["label": ["tier=web"]])).map(\.Id) == [tagged])
+        #expect(try await images.images(all: false, filters: Filters(["reference": ["b*"]])).map(\.Id) == [tagged])
+        #expect(try await images.images(all: false, filters: Filters(["label": ["tier=web"]])).map(\.Id) == [tagged])
         let report = try await images.prune(filters: Filters())
         #expect(report.ImagesDeleted?.contains(.deleted(dangling)) == true)
         #expect(report.SpaceReclaimed > 0)
-        #expect(try await images.images(all: false, digests: false, filters: Filters()).map(\.Id) == [tagged])
+        #expect(try await images.images(all: false, filters: Filters()).map(\.Id) == [tagged])
     }
 
     /// Saves through the service and returns the archive's bytes.
@@ -146,9 +146,9 @@ struct ImageServiceTests {
         var orphan = ImageConfig(rootfs: .init(diff_ids: [Digest(hex: String(repeating: "c", count: 64))!]))  // a valid hex string
         orphan.os = "linux"
         let bytes = try orphan.encoded()
-        FileManager.default.createFile(atPath: layout.imageContent + "/" + SHA256.digest(bytes).hex, contents: Data(bytes))
+        try Data(bytes).write(to: URL(fileURLWithPath: layout.imageContent + "/" + SHA256.digest(bytes).hex))
         let reopened = try await service(scratch)
-        let listed = try await reopened.images(all: true, digests: false, filters: Filters())
+        let listed = try await reopened.images(all: true, filters: Filters())
         #expect(listed.map(\.RepoTags) == [["bb:1"]], "the complete image, and no half one")
         #expect(try FileManager.default.contentsOfDirectory(atPath: layout.stagingRoot).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: layout.driverRoot + "/tmp-half"))

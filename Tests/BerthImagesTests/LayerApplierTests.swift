@@ -78,6 +78,26 @@ struct LayerApplierTests {
         #expect(n == 5 && Array(value[..<5]) == Array("hello".utf8), "xattrs from pax records")
     }
 
+    @Test func longNamesAndFileCapabilitiesSurvive() throws {
+        let scratch = Scratch()
+        let layer = try scratch.directory("layer")
+        let deep = (1...12).map { "directory-\($0)" }.joined(separator: "/")  // 143 bytes: past ustar's 100
+        var tar = TarBuilder()
+        tar.add(deep + "/gnu", data: Array("gnu".utf8), gnuLongName: true)
+        tar.add(deep + "/pax", data: Array("pax".utf8), pax: [("path", deep + "/pax")])
+        // vfs_cap_data revision 2 with CAP_NET_RAW effective and permitted, as `setcap cap_net_raw+ep` writes it.
+        let capability: [UInt8] = [0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00] + [UInt8](repeating: 0, count: 12)
+        tar.add("bin/ping", mode: 0o755, data: [1], paxBytes: [("SCHILY.xattr.security.capability", capability)])
+        try apply(tar.archive, to: layer)
+        #expect(try String(contentsOfFile: layer + "/" + deep + "/gnu", encoding: .utf8) == "gnu", "a GNU long name")
+        #expect(try String(contentsOfFile: layer + "/" + deep + "/pax", encoding: .utf8) == "pax", "a pax path")
+        var value = [UInt8](repeating: 0, count: 64)
+        let fd = open(layer + "/bin/ping", O_RDONLY | O_CLOEXEC)
+        defer { close(fd) }
+        let n = berth_fgetxattr(fd, "security.capability", &value, value.count)
+        #expect(n == capability.count && Array(value[..<capability.count]) == capability, "security.capability kept byte for byte")
+    }
+
     @Test func hostileNamesAreRefusedOrConfined() throws {
         let scratch = Scratch()
         let outside = try scratch.directory("outside")

@@ -1,5 +1,5 @@
 /// Builds tar archives byte by byte for tests, hostile ones included: ustar headers, and pax
-/// records before an entry when asked (for xattrs and long names).
+/// records or a GNU long-name entry before an entry when asked (for xattrs and long names).
 struct TarBuilder {
     private(set) var bytes: [UInt8] = []
 
@@ -9,14 +9,20 @@ struct TarBuilder {
 
     mutating func add(_ name: String, _ kind: Kind = .file, mode: Int = 0o644, uid: Int = 0, gid: Int = 0,
                       data: [UInt8] = [], link: String = "", major: Int = 0, minor: Int = 0, mtime: Int = 1_700_000_000,
-                      pax: [(String, String)] = []) {
-        if !pax.isEmpty {
-            var records: [UInt8] = []
-            for (key, value) in pax {
-                let body = " \(key)=\(value)\n"
-                var length = body.utf8.count + 1
-                while String(length).utf8.count + body.utf8.count != length { length = String(length).utf8.count + body.utf8.count }
-                records += Array("\(length)\(body)".utf8)
+                      pax: [(String, String)] = [], paxBytes: [(String, [UInt8])] = [], gnuLongName: Bool = false) {
+        if gnuLongName {
+            let long = Array(name.utf8) + [0]
+            bytes += header(name: "././@LongLink", typeflag: UInt8(ascii: "L"), mode: 0o644, uid: 0, gid: 0,
+                            size: long.count, mtime: 0, link: "", major: 0, minor: 0)
+            bytes += padded(long)
+        }
+        let paxRecords = pax.map { ($0.0, Array($0.1.utf8)) } + paxBytes
+        if !paxRecords.isEmpty {
+            let records = paxRecords.reduce(into: [UInt8]()) { out, record in
+                let body = Array(" \(record.0)=".utf8) + record.1 + [10]
+                var length = body.count + 1
+                while String(length).utf8.count + body.count != length { length = String(length).utf8.count + body.count }
+                out += Array(String(length).utf8) + body
             }
             bytes += header(name: "PaxHeaders/x", typeflag: UInt8(ascii: "x"), mode: 0o644, uid: 0, gid: 0,
                             size: records.count, mtime: mtime, link: "", major: 0, minor: 0)
