@@ -28,7 +28,7 @@ public struct SystemFacts: Sendable {
             facts.architecture = withUnsafeBytes(of: name.machine) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }  // a C array is never empty
         }
         var host = [CChar](repeating: 0, count: 256)
-        if gethostname(&host, host.count - 1) == 0 { facts.hostname = String(cString: host) }
+        if gethostname(&host, host.count - 1) == 0 { facts.hostname = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
         facts.cpus = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         if let meminfo = SmallFile.text("/proc/meminfo"),
            let line = meminfo.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }),

@@ -84,28 +84,13 @@ extension ImageService {
     /// Extracts a client's archive under `directory`, everything confined to it, reading the body
     /// through a pipe to the stream pool.
     func stage(_ body: @escaping ByteSource, into directory: String) async throws {
-        let pipe = BytePipe()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    while let piece = try await body() { try await pipe.write(piece) }
-                    pipe.finish()
-                } catch {
-                    pipe.finish(throwing: error)
-                }
-            }
-            do {
-                try await BlockingPool.streams.run {
-                    let root = try Self.openDirectory(directory)
-                    defer { close(root.fd) }
-                    let reader = try ArchiveReader(.tar) { try pipe.readBlocking() }
-                    try LayerApplier(root: root.fd, whiteouts: .delete).apply(reader)
-                    while try pipe.readBlocking() != nil {}  // what follows the archive's end
-                }
-                try await group.waitForAll()
-            } catch {
-                pipe.cancel(error)
-                throw error
+        try await Self.streaming(body) { pipe in
+            try await BlockingPool.streams.run {
+                let root = try Self.openDirectory(directory)
+                defer { close(root.fd) }
+                let reader = try ArchiveReader(.tar) { try pipe.readBlocking() }
+                try LayerApplier(root: root.fd, whiteouts: .delete).apply(reader)
+                while try pipe.readBlocking() != nil {}  // what follows the archive's end
             }
         }
     }

@@ -9,24 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN=${1:-10}
 WORK=$(mktemp -d /tmp/berth-bench-XXXXXX)
-HAD_DOCKER0=$(ip link show docker0 >/dev/null 2>&1 && echo yes || echo no)
-command -v iptables-save >/dev/null && iptables-save > "$WORK/iptables.rules" 2>/dev/null || true
-cleanup() {
-    pkill -F "$WORK/berthd.pid" 2>/dev/null || true
-    pkill -F "$WORK/dockerd.pid" 2>/dev/null || true
-    sleep 1
-    if [ -s "$WORK/iptables.rules" ]; then iptables-restore < "$WORK/iptables.rules" 2>/dev/null || true; fi
-    if [ "$HAD_DOCKER0" = no ]; then ip link delete docker0 2>/dev/null || true; fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. Tests/Bench/daemons.sh
 
 swift build -c release --static-swift-stdlib --product berthd >/dev/null
 swift build -c release --product berth-bench >/dev/null
 BENCH=.build/release/berth-bench
 BERTHD=.build/release/berthd
-
-wait_for() { for _ in $(seq 1 100); do [ -S "$1" ] && curl -sf --unix-socket "$1" http://x/_ping >/dev/null && return 0; sleep 0.2; done; echo "no answer on $1" >&2; return 1; }
 
 run_suite() {  # name socket pid
     local name=$1 socket=$2 pid=$3

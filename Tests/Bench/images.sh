@@ -9,24 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-3}
 WORK=$(mktemp -d /var/tmp/berth-images-bench-XXXXXX)
-HAD_DOCKER0=$(ip link show docker0 >/dev/null 2>&1 && echo yes || echo no)
-command -v iptables-save >/dev/null && iptables-save > "$WORK/iptables.rules" 2>/dev/null || true
-cleanup() {
-    pkill -F "$WORK/berthd.pid" 2>/dev/null || true
-    pkill -F "$WORK/dockerd.pid" 2>/dev/null || true
-    sleep 2
-    if [ -s "$WORK/iptables.rules" ]; then iptables-restore < "$WORK/iptables.rules" 2>/dev/null || true; fi
-    if [ "$HAD_DOCKER0" = no ]; then ip link delete docker0 2>/dev/null || true; fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. Tests/Bench/daemons.sh
 
 swift build -c release --static-swift-stdlib --product berthd >/dev/null
 BERTHD=.build/release/berthd
 python3 Tests/Bench/make-image.py "$WORK/image.tar" bench:1 5 40 >/dev/null
 python3 Tests/Bench/make-image.py "$WORK/big.tar" big:1 5 200 >/dev/null
 
-wait_for() { for _ in $(seq 1 150); do [ -S "$1" ] && curl -sf --unix-socket "$1" http://x/_ping >/dev/null && return 0; sleep 0.2; done; echo "no answer on $1" >&2; return 1; }
 seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null; end=$(date +%s.%N); echo "$end - $start" | bc; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 

@@ -109,7 +109,7 @@ private func publishSamples(_ bus: EventBus) async {
             try await client.send(TestClient.encode("GET", "/events"))
             let head = try await client.readHead()
             #expect(head.status == 200, "headers are flushed before any event exists")
-            for _ in 0..<500 where await daemon.events.listenerCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(await eventually { await daemon.events.listenerCount > 0 })
             await daemon.events.publish(type: "container", action: "die", actorID: "x", attributes: ["exitCode": "0"])
             let chunk = try #require(try await client.readChunk())
             let event = try #require(try JSONSerialization.jsonObject(with: Data(chunk)) as? [String: Any])
@@ -126,8 +126,7 @@ private func publishSamples(_ bus: EventBus) async {
             #expect(try await client.readHead().status == 200)
             #expect(try await client.readChunk() == nil, "the terminating chunk comes when until is reached")
             #expect(Double(Timestamp.nowNanoseconds()) / 1e9 >= until, "not before")
-            for _ in 0..<500 where await daemon.events.listenerCount > 0 { try await Task.sleep(for: .milliseconds(10)) }
-            #expect(await daemon.events.listenerCount == 0)
+            #expect(await eventually { await daemon.events.listenerCount == 0 })
         }
     }
 
@@ -136,9 +135,7 @@ private func publishSamples(_ bus: EventBus) async {
             let client = try await harness.client()
             try await client.send(TestClient.encode("GET", "/v1.41/events"))
             #expect(try await client.readHead().status == 200)
-            for _ in 0..<200 where await harness.daemon.events.listenerCount == 0 {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            #expect(await eventually { await harness.daemon.events.listenerCount > 0 })
             #expect(await harness.daemon.events.listenerCount == 1)
             #expect(await harness.daemon.engine.runningJobs.map(\.call).contains("events()"))
             await client.close()
@@ -148,9 +145,7 @@ private func publishSamples(_ bus: EventBus) async {
                 let running = await harness.daemon.engine.runningJobs.map(\.call).contains("events()")
                 return listening || running
             }
-            for _ in 0..<200 where await stillRunning() {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            _ = await eventually { await !stillRunning() }
             #expect(await harness.daemon.events.listenerCount == 0)
             #expect(await !harness.daemon.engine.runningJobs.map(\.call).contains("events()"))
         }

@@ -208,7 +208,7 @@ struct HardeningTests {
         // An archive with a 32 MiB layer, made by the daemon itself, then removed from it.
         let rootfs = first.directory + "/big"
         try FileManager.default.createDirectory(atPath: rootfs, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: rootfs + "/blob", contents: Data(count: 32 << 20))
+        try Data(count: 32 << 20).write(to: URL(fileURLWithPath: rootfs + "/blob"))
         let tar = first.directory + "/big.tar"
         #expect(try await ProcessRunner.run(try #require(ProcessRunner.find("tar")), ["-C", rootfs, "-cf", tar, "."]).status == 0)
         #expect(try await ProcessRunner.run(docker, ["import", tar, "big:1"], environment: env).status == 0)
@@ -223,9 +223,7 @@ struct HardeningTests {
                               + "Content-Length: \(bytes.count)\r\n\r\n")
         try await client.send(Array(bytes[..<(bytes.count * 3 / 4)]))
         let staging = dataRoot + "/tmp"
-        for _ in 0..<200 where ((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).isEmpty {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        _ = await eventually { !((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).isEmpty }
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).count == 1, "a load was under way")
         first.signal(SIGKILL)
         #expect(try await first.waitForExit() != nil)

@@ -31,9 +31,7 @@ import Testing
             #expect(jobs["version"]?["count"] as? Int == 1)
             #expect(jobs["version"]?["errors"] as? Int == 0)
 
-            for _ in 0..<100 where !(try await client.request("GET", "/debug/jobs").bodyText.contains("events()")) {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            _ = try await eventually { try await client.request("GET", "/debug/jobs").bodyText.contains("events()") }
             let running = try #require(try JSONSerialization.jsonObject(with: Data(try await client.request("GET", "/debug/jobs").body)) as? [[String: Any]])
             #expect(running.contains { $0["call"] as? String == "events()" })
             #expect(running.allSatisfy { ($0["age_seconds"] as? Double ?? -1) >= 0 })

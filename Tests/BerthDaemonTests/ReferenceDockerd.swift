@@ -8,6 +8,19 @@ import Glibc
 /// exec root and socket of its own and no networking set up (`--iptables=false --bridge=none`),
 /// and stopped with its containerd when the test ends.
 final class ReferenceDockerd: Sendable {
+    /// Runs `body` against a fresh dockerd and stops it afterwards, also when `body` throws.
+    static func with<T>(_ body: (ReferenceDockerd) async throws -> T) async throws -> T {
+        let dockerd = try await ReferenceDockerd()
+        do {
+            let result = try await body(dockerd)
+            await dockerd.stop()
+            return result
+        } catch {
+            await dockerd.stop()
+            throw error
+        }
+    }
+
     let directory: String
     let socket: String
     private let process: Process
@@ -15,7 +28,7 @@ final class ReferenceDockerd: Sendable {
 
     static var binary: String? { ProcessRunner.find("dockerd") }
 
-    init() async throws {
+    private init() async throws {
         guard let binary = Self.binary else { throw TestImage.TestImageError("dockerd is not installed") }
         directory = NSTemporaryDirectory() + "berth-dockerd-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -25,7 +38,7 @@ final class ReferenceDockerd: Sendable {
         process.arguments = ["--data-root", directory + "/data", "--exec-root", directory + "/exec", "--pidfile", directory + "/pid",
                              "-H", "unix://" + socket, "--iptables=false", "--bridge=none"]
         let log = directory + "/dockerd.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        try Data().write(to: URL(fileURLWithPath: log))
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardError = process.standardOutput
         process.standardInput = FileHandle.nullDevice
@@ -36,7 +49,7 @@ final class ReferenceDockerd: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         guard FileManager.default.fileExists(atPath: socket) else {
-            stop()
+            await stop()
             throw TestImage.TestImageError("dockerd did not start: \(String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: log))) ?? Data(), as: UTF8.self))")
         }
     }
@@ -46,9 +59,9 @@ final class ReferenceDockerd: Sendable {
     }
 
     /// Stops dockerd (and the containerd it started), waits for it, and removes its files.
-    func stop() {
+    private func stop() async {
         if exited.value == nil { kill(process.processIdentifier, SIGTERM) }
-        for _ in 0..<400 where exited.value == nil { usleep(25_000) }
+        for _ in 0..<400 where exited.value == nil { try? await Task.sleep(for: .milliseconds(25)) }
         if exited.value == nil { kill(process.processIdentifier, SIGKILL) }
         // Whatever it left mounted under its data root goes before the files do.
         if let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) {

@@ -131,10 +131,7 @@ struct ProcessShutdownTests {
 
     /// Waits (bounded) until a request is being handled, so shutdown finds it in flight.
     private static func waitUntilActive(_ daemon: Daemon) async throws {
-        for _ in 0..<500 where !daemon.connections.snapshot.contains(where: { $0.state == .active }) {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        #expect(daemon.connections.snapshot.contains { $0.state == .active })
+        #expect(await eventually { daemon.connections.snapshot.contains { $0.state == .active } })
     }
 
     private static func socketPath(_ daemon: Daemon) async throws -> String {
@@ -154,7 +151,7 @@ struct ProcessShutdownTests {
         try await Self.waitUntilActive(daemon)
         stop.open()
         // The handler finishes only once the shutdown has begun, however slow this machine is.
-        for _ in 0..<1000 where !daemon.connections.isShuttingDown { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await eventually { daemon.connections.isShuttingDown })
         release.open()
         let response = try await client.readResponse()
         #expect(response.status == 200)
@@ -212,13 +209,10 @@ struct ProcessShutdownTests {
         let client = try await TestClient.connect(unixPath: path)
         try await client.send(TestClient.encode("GET", "/test/block"))
         func blockRunning() async -> Bool { await daemon.engine.runningJobs.contains { $0.call == "block()" } }
-        for _ in 0..<300 where await !blockRunning() { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(await blockRunning())
+        #expect(await eventually { await blockRunning() })
         await client.close()
-        for _ in 0..<300 where cancelled.value == 0 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(cancelled.value == 1, "the job saw the cancellation")
-        for _ in 0..<300 where await blockRunning() { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(await !blockRunning())
+        #expect(await eventually { cancelled.value == 1 }, "the job saw the cancellation")
+        #expect(await eventually { await !blockRunning() })
         // Other clients are unaffected: cancellation went down, not up.
         #expect(try await TestClient.connect(unixPath: path).request("GET", "/_ping").bodyText == "OK")
         stop.open()

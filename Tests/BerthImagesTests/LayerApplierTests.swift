@@ -22,6 +22,7 @@ final class Scratch {
 let runningAsRoot = geteuid() == 0
 
 /// Applies a tar to a directory the way a layer is applied.
+@discardableResult
 func apply(_ tar: [UInt8], to directory: String, whiteouts: LayerApplier.Whiteouts = .overlay) throws -> Int {
     let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     guard fd >= 0 else { throw POSIXError(.ENOENT) }
@@ -169,7 +170,7 @@ struct LayerApplierTests {
         let layer = try scratch.directory("layer")
         for file in ["gone", "dir/old", "keep"] {
             try FileManager.default.createDirectory(atPath: layer + "/dir", withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: layer + "/" + file, contents: Data([1]))
+            try Data([1]).write(to: URL(fileURLWithPath: layer + "/" + file))
         }
         var t = TarBuilder()
         t.add(".wh.gone", data: [])

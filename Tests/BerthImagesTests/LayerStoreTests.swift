@@ -101,7 +101,7 @@ struct LayerStoreTests {
         #expect(FileManager.default.fileExists(atPath: root + "/etc/top"))
         #expect(FileManager.default.fileExists(atPath: root + "/bin/tool"))
         #expect(!FileManager.default.fileExists(atPath: root + "/etc/base"), "the upper layer's whiteout hides it")
-        FileManager.default.createFile(atPath: root + "/etc/written", contents: Data([1]))
+        try Data([1]).write(to: URL(fileURLWithPath: root + "/etc/written"))
         // A store opened again knows the layers and the writable layer.
         let reopened = try await self.store(scratch, driver)
         #expect(await reopened.layer(upper.chainID) == upper)
