@@ -116,6 +116,11 @@ struct ArchiveEntry {
     var deviceMinor: UInt32
     var xattrs: [(name: String, value: [UInt8])]
 
+    var displayPath: String { String(decoding: path, as: UTF8.self) }
+}
+
+extension ArchiveEntry {
+    /// Copies the header libarchive read.
     init(_ entry: OpaquePointer) {
         func bytes(_ text: UnsafePointer<CChar>?) -> [UInt8] {
             guard let text else { return [] }
@@ -155,6 +160,4 @@ struct ArchiveEntry {
             xattrs.append((String(cString: name), value.map { Array(UnsafeRawBufferPointer(start: $0, count: length)) } ?? []))
         }
     }
-
-    var displayPath: String { String(decoding: path, as: UTF8.self) }
 }

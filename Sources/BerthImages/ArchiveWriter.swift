@@ -5,8 +5,9 @@ import Glibc
 #endif
 
 /// Writes a tar with the system's libarchive, handing the bytes to a blocking sink (a `BytePipe`
-/// into a response) as they are produced. Every entry gets owner 0:0 and time 0, so the same
-/// content always gives the same bytes. Lives on one thread of a blocking pool.
+/// into a response) as they are produced. `addDirectory` and `addFile` give owner 0:0 and time
+/// 0, so the same content always gives the same bytes (an image archive); `add(_:contents:)`
+/// writes an entry's own metadata (a layer). Lives on one thread of a blocking pool.
 final class ArchiveWriter {
     typealias Sink = ([UInt8]) throws -> Void
 
@@ -23,6 +24,9 @@ final class ArchiveWriter {
         archive = archive_write_new()!  // fails only when memory runs out
         output = Output(sink: sink)
         archive_write_set_format_pax_restricted(archive)
+        // xattrs as SCHILY.xattr records only, as Go's archive/tar (Docker) writes and reads them;
+        // libarchive's default adds a LIBARCHIVE.xattr copy of each.
+        archive_write_set_format_option(archive, "pax", "xattrheader", "SCHILY")
         archive_write_set_bytes_per_block(archive, 0)  // no blocking: bytes go out as they come
         let opened = archive_write_open(archive, Unmanaged.passUnretained(output).toOpaque(), nil, { _, data, buffer, length in
             // `data` is the Output passed below, alive as long as the writer.
@@ -77,14 +81,75 @@ final class ArchiveWriter {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw FileError("stat", source) }
         try header(path, type: FileType.regular, permissions: 0o644, size: Int(info.st_size))
+        try copy(from: fd, count: Int(info.st_size), name: source)
+    }
+
+    /// Adds an entry with its own metadata; a file's `entry.size` bytes are read from `contents`.
+    /// Times are written in whole seconds, as Docker's layer archives have them.
+    func add(_ entry: ArchiveEntry, contents: Int32? = nil) throws {
+        let header = archive_entry_new()!  // fails only when memory runs out
+        defer { archive_entry_free(header) }
+        (entry.path + [0]).withUnsafeBufferPointer { name in
+            name.withMemoryRebound(to: CChar.self) { archive_entry_copy_pathname(header, $0.baseAddress) }
+        }
+        let type: UInt32 = switch entry.kind {
+        case .file, .hardlink: FileType.regular
+        case .directory: FileType.directory
+        case .symlink: FileType.symlink
+        case .characterDevice: FileType.characterDevice
+        case .blockDevice: FileType.blockDevice
+        case .fifo: FileType.fifo
+        case .socket: FileType.socket
+        }
+        archive_entry_set_filetype(header, type)
+        if entry.kind == .symlink || entry.kind == .hardlink {
+            (entry.linkTarget + [0]).withUnsafeBufferPointer { target in
+                target.withMemoryRebound(to: CChar.self) {
+                    if entry.kind == .symlink {
+                        archive_entry_copy_symlink(header, $0.baseAddress)
+                    } else {
+                        archive_entry_copy_hardlink(header, $0.baseAddress)
+                    }
+                }
+            }
+        }
+        archive_entry_set_perm(header, mode_t(entry.permissions))
+        archive_entry_set_uid(header, Int64(entry.uid))
+        archive_entry_set_gid(header, Int64(entry.gid))
+        archive_entry_set_mtime(header, entry.modified.tv_sec, 0)
+        archive_entry_set_size(header, entry.kind == .file ? Int64(entry.size) : 0)
+        if entry.kind == .characterDevice || entry.kind == .blockDevice {
+            archive_entry_set_rdevmajor(header, dev_t(entry.deviceMajor))
+            archive_entry_set_rdevminor(header, dev_t(entry.deviceMinor))
+        }
+        for (name, value) in entry.xattrs {
+            value.withUnsafeBytes { archive_entry_xattr_add_entry(header, name, $0.baseAddress, $0.count) }
+        }
+        guard archive_write_header(archive, header) == ARCHIVE_OK else { throw failure() }
+        if entry.kind == .file, entry.size > 0, let contents {
+            try copy(from: contents, count: entry.size, name: entry.displayPath)
+        }
+    }
+
+    /// Copies `count` bytes of `fd` into the archive; a file that shrank meanwhile is padded
+    /// with zeros, one that grew is cut at `count`, so the header stays true.
+    private func copy(from fd: Int32, count: Int, name: String) throws {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
-        while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
+        var left = count
+        while left > 0 {
+            let n = read(fd, buffer.baseAddress, min(buffer.count, left))
             if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw FileError("read", source) }
-            if n == 0 { return }
+            if n < 0 { throw FileError("read", name) }
+            if n == 0 {
+                let zeros = UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(buffer.count, left)])
+                zeros.initializeMemory(as: UInt8.self, repeating: 0)
+                try write(UnsafeRawBufferPointer(zeros))
+                left -= zeros.count
+                continue
+            }
             try write(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+            left -= n
         }
     }
 
