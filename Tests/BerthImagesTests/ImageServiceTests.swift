@@ -93,10 +93,27 @@ struct ImageServiceTests {
         #expect(onlyDangling.map(\.Id) == [dangling])
         #expect(try await images.images(all: false, filters: Filters(["reference": ["b*"]])).map(\.Id) == [tagged])
         #expect(try await images.images(all: false, filters: Filters(["label": ["tier=web"]])).map(\.Id) == [tagged])
+        // `tagged` was imported first.
+        #expect(try await images.images(all: false, filters: Filters(["before": ["bb:1"]])).isEmpty)
+        #expect(try await images.images(all: false, filters: Filters(["since": ["bb:1"]])).map(\.Id) == [dangling])
+        #expect(try await images.images(all: false, filters: Filters(["before": [dangling]])).map(\.Id) == [tagged])
+        await #expect(throws: APIError.self, "an unknown image in a filter is an error") {
+            try await images.images(all: false, filters: Filters(["since": ["nosuch"]]))
+        }
+
+        // Pruning: `until` keeps what is younger, and the default takes only dangling images.
+        let young = try await images.prune(filters: Filters(["until": ["1h"]]))
+        #expect(young.ImagesDeleted == nil && young.SpaceReclaimed == 0)
         let report = try await images.prune(filters: Filters())
         #expect(report.ImagesDeleted?.contains(.deleted(dangling)) == true)
         #expect(report.SpaceReclaimed > 0)
         #expect(try await images.images(all: false, filters: Filters()).map(\.Id) == [tagged])
+        // `dangling=false` takes tagged images too, here only those with the label asked for.
+        let other = try await images.importImage(from: body(sampleTar("c")), repository: "cc", tag: nil, message: "", changes: [])
+        let labelled = try await images.prune(filters: Filters(["dangling": ["false"], "label": ["tier=web"]]))
+        #expect(labelled.ImagesDeleted?.first == .untagged("bb:1"))
+        #expect(labelled.ImagesDeleted?.contains(.deleted(tagged)) == true)
+        #expect(try await images.images(all: false, filters: Filters()).map(\.Id) == [other])
     }
 
     /// Saves through the service and returns the archive's bytes.
