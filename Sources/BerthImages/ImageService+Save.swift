@@ -14,7 +14,8 @@ extension ImageService {
     public func save(_ names: [String]) async throws -> @Sendable (_ into: @escaping ByteSink) async throws -> Void {
         var plan = SavePlan()
         for name in names {
-            let record = try await image(name)
+            // dockerd 20.10's words for a name it cannot save, whatever the name's form.
+            guard let record = try await images.resolve(name) else { throw APIError.notFound("reference does not exist") }
             let reference: Reference? = Digest(name) == nil ? try? Reference(parsing: name) : nil
             let tagged = await reference.asyncFlatMap { await images.tags(of: record.id).contains($0) ? $0 : nil }
             if let i = plan.images.firstIndex(where: { $0.id == record.id }) {

@@ -60,6 +60,8 @@ struct ImagesCLITests {
             #expect(missing.stderr.contains("Error response from daemon: No such image: nosuch:img"))
             let unknown = try await run("image", "inspect", "nosuch")
             #expect(unknown.stderr.contains("No such image: nosuch"))
+            let unsaved = try await run("save", "-o", work + "/none.tar", "nosuch")
+            #expect(unsaved.status == 1 && unsaved.stderr == "Error response from daemon: reference does not exist\n")
 
             let dangling = try await run("import", tar)
             #expect(dangling.status == 0)

@@ -131,7 +131,7 @@ struct ImageServiceTests {
         let base = try await images.importImage(from: body(sampleTar("base")), repository: "bb", tag: "1", message: "m", changes: [])
         let archive = try await save(images, ["bb:1"])
         #expect(try await save(images, ["bb:1"]) == archive, "the same image saves to the same bytes")
-        await #expect(throws: APIError.notFound("No such image: nosuch:latest")) { _ = try await images.save(["nosuch"]) }
+        await #expect(throws: APIError.notFound("reference does not exist"), "dockerd 20.10's words") { _ = try await images.save(["nosuch"]) }
 
         let other = Scratch()
         let log = EventLog()
