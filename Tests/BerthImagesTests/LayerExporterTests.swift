@@ -45,11 +45,7 @@ struct LayerExporterTests {
         let layer = try scratch.directory("layer")
         let capability: [UInt8] = [0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00] + [UInt8](repeating: 0, count: 12)
         var tar = TarBuilder()
-        tar.add("etc/", .directory, mode: 0o755, mtime: 1_600_000_000)
-        tar.add("etc/hosts", uid: 1000, gid: 100, data: Array("127.0.0.1 localhost\n".utf8), mtime: 1_650_000_000)
-        tar.add("bin/busybox", mode: 0o4755, data: [0x7F, 0x45, 0x4C, 0x46])
-        tar.add("bin/sh", .symlink, link: "/bin/busybox")
-        tar.add("bin/ls", .hardlink, link: "bin/busybox")
+        tar.addSystemFiles()
         tar.add("bin/ping", mode: 0o755, data: [1],
                 paxBytes: [("SCHILY.xattr.security.capability", capability), ("SCHILY.xattr.user.note", Array("hi".utf8))])
         tar.add("dev/null", .characterDevice, mode: 0o666, major: 1, minor: 3)

@@ -33,6 +33,16 @@ struct TarBuilder {
         bytes += padded(data)
     }
 
+    /// A little system: `etc/` and `etc/hosts` (owner 1000:100, set times), a setuid
+    /// `bin/busybox`, `bin/sh` a symlink to it and `bin/ls` a hard link.
+    mutating func addSystemFiles() {
+        add("etc/", .directory, mode: 0o755, mtime: 1_600_000_000)
+        add("etc/hosts", uid: 1000, gid: 100, data: Array("127.0.0.1 localhost\n".utf8), mtime: 1_650_000_000)
+        add("bin/busybox", mode: 0o4755, data: [0x7F, 0x45, 0x4C, 0x46])
+        add("bin/sh", .symlink, link: "/bin/busybox")
+        add("bin/ls", .hardlink, link: "bin/busybox")
+    }
+
     /// The archive with its two zero blocks.
     var archive: [UInt8] { bytes + [UInt8](repeating: 0, count: 1024) }
 
