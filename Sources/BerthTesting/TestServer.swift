@@ -41,7 +41,7 @@ public enum TestServer {
     public static func withLive<R: Sendable>(_ service: Service, addresses: [ListenAddress]? = nil,
                                              configuration: ServerConfiguration = ServerConfiguration(),
                                              _ body: @escaping @Sendable (LiveServer) async throws -> R) async throws -> R {
-        let directory = makeTemporaryDirectory()
+        let directory = try TestDirectory.make("live")
         defer { rmdir(directory) }
         let addresses = addresses ?? [.tcp(host: "127.0.0.1", port: 0), .unix(path: directory + "/berth.sock")]
         var listeners: [Listener] = []
@@ -69,11 +69,6 @@ public enum TestServer {
             guard let result else { throw failure ?? CancellationError() }
             return result
         }
-    }
-
-    static func makeTemporaryDirectory() -> String {
-        var template = Array("/tmp/berth-test-XXXXXX".utf8CString)
-        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }  // the buffer is never empty
     }
 }
 

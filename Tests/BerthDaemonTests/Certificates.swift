@@ -1,3 +1,4 @@
+import BerthTesting
 import Foundation
 
 /// A CA, a server certificate for 127.0.0.1, a client certificate signed by the CA and a rogue
@@ -16,7 +17,7 @@ struct Certificates {
 
     static func make() async throws -> Certificates {
         guard let openssl = Self.openssl else { throw CertificateError(description: "the openssl command is not installed") }
-        let directory = NSTemporaryDirectory() + "berth-certs-\(UUID().uuidString.prefix(8))"
+        let directory = TestDirectory.path("certs")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"
             .write(toFile: directory + "/server.ext", atomically: true, encoding: .utf8)

@@ -36,7 +36,7 @@ final class ChildDaemon: Sendable {
     init(arguments: [String] = [], hosts: [String]? = nil, launcher: [String] = [], environment: [String: String] = [:],
          waitFor: String?? = .none, stderr: FileHandle? = nil, dataRoot: String? = nil) async throws {
         guard let binary = Self.binary else { throw TestClientError("berthd is not built next to the tests") }
-        directory = NSTemporaryDirectory() + "berth-child-\(UUID().uuidString.prefix(8))"
+        directory = TestDirectory.path("child")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         socketPath = directory + "/berthd.sock"
         pidfile = directory + "/berthd.pid"

@@ -1,5 +1,6 @@
 @testable import BerthDaemon
 import BerthCore
+import BerthTesting
 import Foundation
 import Testing
 
@@ -11,7 +12,7 @@ import Testing
         try await DaemonHarness.with(DaemonHarness.configuration(tcp: true, labels: ["site=test"])) { harness in
             let port = try #require(harness.tcpPort)
             for host in ["unix://\(harness.socketPath)", "tcp://127.0.0.1:\(port)"] {
-                let env = ["DOCKER_HOST": host, "DOCKER_CONFIG": NSTemporaryDirectory() + "berth-docker-config"]
+                let env = ["DOCKER_HOST": host, "DOCKER_CONFIG": TestDirectory.root + "/docker-config"]
                 let version = try await ProcessRunner.run(docker, ["version"], environment: env)
                 #expect(version.status == 0, "\(host): \(version.stderr)")
                 #expect(version.stdout.contains("Server: Berth"))
@@ -24,7 +25,7 @@ import Testing
                 #expect(info.stdout.contains("site=test"))
                 #expect(info.stdout.contains("Swarm: inactive"))
             }
-            let env = ["DOCKER_HOST": "unix://\(harness.socketPath)", "DOCKER_CONFIG": NSTemporaryDirectory() + "berth-docker-config"]
+            let env = ["DOCKER_HOST": "unix://\(harness.socketPath)", "DOCKER_CONFIG": TestDirectory.root + "/docker-config"]
             await harness.daemon.events.publish(type: "container", action: "start", actorID: String(repeating: "d", count: 64),
                                                 attributes: ["image": "bb", "name": "d1"])
             // The CLI sends `until` as whole seconds (now, truncated): let the event's second pass.

@@ -2,12 +2,13 @@
 import BerthCore
 import BerthLogging
 import BerthTransport
+import BerthTesting
 import Foundation
 import Testing
 
 /// A temporary daemon.json with the given text.
 func writeConfigFile(_ text: String) throws -> String {
-    let path = NSTemporaryDirectory() + "berth-daemon-\(UUID().uuidString).json"
+    let path = TestDirectory.path("daemon", suffix: ".json")
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return path
 }
@@ -143,7 +144,7 @@ private func failure(_ arguments: [String], isRoot: Bool = true, environment: [S
 
 @Suite struct PidFileTests {
     @Test func refusesALiveProcessAndReplacesAStaleOne() throws {
-        let path = NSTemporaryDirectory() + "berth-\(UUID().uuidString).pid"
+        let path = TestDirectory.path("pidfile", suffix: ".pid")
         defer { PidFile.remove(at: path) }
         try "1\n".write(toFile: path, atomically: true, encoding: .utf8)  // pid 1 is always alive
         #expect(throws: ConfigurationError("pid file found, ensure berthd is not running or delete \(path)")) {

@@ -16,7 +16,7 @@ struct DaemonHarness {
     let tcpPort: Int?
 
     static func configuration(tcp: Bool = false, labels: [String] = [], debug: Bool = false) -> DaemonConfiguration {
-        let directory = NSTemporaryDirectory() + "berth-daemon-\(UUID().uuidString.prefix(8))"
+        let directory = TestDirectory.path("daemon")
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var configuration = DaemonConfiguration()
         configuration.hosts = [.unix(path: directory + "/berthd.sock")] + (tcp ? [.tcp(host: "127.0.0.1", port: 0)] : [])

@@ -200,11 +200,11 @@ struct HardeningTests {
     @Test(.enabled(if: TestImage.available && ProcessRunner.dockerCLI != nil, "needs busybox-static, tar and the docker CLI"))
     func killedInTheMiddleOfALoadTheStoreOpensCleanly() async throws {
         let docker = try #require(ProcessRunner.dockerCLI)
-        let dataRoot = NSTemporaryDirectory() + "berth-kill-\(UUID().uuidString.prefix(8))"
+        let dataRoot = TestDirectory.path("kill")
         defer { try? FileManager.default.removeItem(atPath: dataRoot) }
         let first = try await ChildDaemon(dataRoot: dataRoot)
         defer { first.stopSoon() }
-        let env = ["DOCKER_HOST": "unix://\(first.socketPath)", "DOCKER_CONFIG": NSTemporaryDirectory() + "berth-docker-config"]
+        let env = ["DOCKER_HOST": "unix://\(first.socketPath)", "DOCKER_CONFIG": TestDirectory.root + "/docker-config"]
         // An archive with a 32 MiB layer, made by the daemon itself, then removed from it.
         let rootfs = first.directory + "/big"
         try FileManager.default.createDirectory(atPath: rootfs, withIntermediateDirectories: true)
@@ -230,7 +230,7 @@ struct HardeningTests {
 
         let second = try await ChildDaemon(dataRoot: dataRoot)
         defer { second.stopSoon() }
-        let env2 = ["DOCKER_HOST": "unix://\(second.socketPath)", "DOCKER_CONFIG": NSTemporaryDirectory() + "berth-docker-config"]
+        let env2 = ["DOCKER_HOST": "unix://\(second.socketPath)", "DOCKER_CONFIG": TestDirectory.root + "/docker-config"]
         #expect(try await ProcessRunner.run(docker, ["images", "-q"], environment: env2).stdout.isEmpty, "no half image")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).isEmpty, "the staged archive is gone")
         let loaded = try await ProcessRunner.run(docker, ["load", "-i", archive], environment: env2)

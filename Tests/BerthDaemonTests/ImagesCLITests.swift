@@ -1,5 +1,6 @@
 @testable import BerthDaemon
 import BerthCore
+import BerthTesting
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 @Suite(.enabled(if: TestImage.available, "needs /bin/busybox (Debian busybox-static) and tar"))
 struct ImagesCLITests {
     private func environment(_ harness: DaemonHarness) -> [String: String] {
-        ["DOCKER_HOST": "unix://\(harness.socketPath)", "DOCKER_CONFIG": NSTemporaryDirectory() + "berth-docker-config"]
+        ["DOCKER_HOST": "unix://\(harness.socketPath)", "DOCKER_CONFIG": TestDirectory.root + "/docker-config"]
     }
 
     @Test(.enabled(if: ProcessRunner.dockerCLI != nil, "the docker CLI is not installed"))

@@ -1,5 +1,6 @@
 @testable import BerthDaemon
 import BerthCore
+import BerthTesting
 import Foundation
 import Testing
 
@@ -15,7 +16,7 @@ struct InteropTests {
     func imagesTravelBetweenDockerdAndBerthdWithTheirIDs() async throws {
         try await ReferenceDockerd.with { dockerd in
             try await DaemonHarness.with { harness in
-                let berth = ["DOCKER_HOST": "unix://\(harness.socketPath)", "DOCKER_CONFIG": NSTemporaryDirectory() + "berth-docker-config"]
+                let berth = ["DOCKER_HOST": "unix://\(harness.socketPath)", "DOCKER_CONFIG": TestDirectory.root + "/docker-config"]
                 let work = harness.daemon.configuration.execRoot
                 // dockerd → berthd.
                 let fromDocker = try await TestImage.rootfsTar(in: work, marker: "docker")

@@ -1,4 +1,5 @@
 import BerthSync
+import BerthTesting
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -30,7 +31,7 @@ final class ReferenceDockerd: Sendable {
 
     private init() async throws {
         guard let binary = Self.binary else { throw TestImage.TestImageError("dockerd is not installed") }
-        directory = NSTemporaryDirectory() + "berth-dockerd-\(UUID().uuidString.prefix(8))"
+        directory = TestDirectory.path("dockerd")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         socket = directory + "/docker.sock"
         process = Process()
@@ -55,7 +56,7 @@ final class ReferenceDockerd: Sendable {
     }
 
     var environment: [String: String] {
-        ["DOCKER_HOST": "unix://" + socket, "DOCKER_CONFIG": NSTemporaryDirectory() + "berth-docker-config"]
+        ["DOCKER_HOST": "unix://" + socket, "DOCKER_CONFIG": TestDirectory.root + "/docker-config"]
     }
 
     /// Stops dockerd (and the containerd it started), waits for it, and removes its files.

@@ -6,7 +6,7 @@ import Testing
 @Suite(.enabled(if: ChildDaemon.available && Certificates.openssl != nil, "needs the berthd binary and the openssl command"))
 struct TLSTests {
     private func tlsDaemon(_ certificates: Certificates, port: Int, verify: Bool = true) async throws -> ChildDaemon {
-        let unix = NSTemporaryDirectory() + "berth-tls-\(UUID().uuidString.prefix(8)).sock"
+        let unix = TestDirectory.path("tls", suffix: ".sock")
         return try await ChildDaemon(
             arguments: [verify ? "--tlsverify" : "--tls", "--tlscacert", certificates.ca, "--tlscert", certificates.serverCert,
                         "--tlskey", certificates.serverKey],
@@ -23,7 +23,7 @@ struct TLSTests {
         let run = try await ProcessRunner.run(docker, [
             "--tlsverify", "--tlscacert", certificates.ca, "--tlscert", certificates.clientCert, "--tlskey", certificates.clientKey,
             "-H", "tcp://127.0.0.1:\(port)", "version",
-        ], environment: ["DOCKER_CONFIG": NSTemporaryDirectory() + "berth-docker-config"])
+        ], environment: ["DOCKER_CONFIG": TestDirectory.root + "/docker-config"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("Server: Berth"))
     }
@@ -80,7 +80,7 @@ struct TLSTests {
 
     @Test func plainTCPOnRequestIsServedWithDockerdsWarnings() async throws {
         let port = try freeTCPPort()
-        let unix = NSTemporaryDirectory() + "berth-plain-\(UUID().uuidString.prefix(8)).sock"
+        let unix = TestDirectory.path("plain", suffix: ".sock")
         let daemon = try await ChildDaemon(arguments: ["--tls=false"], hosts: ["unix://\(unix)", "tcp://127.0.0.1:\(port)"], waitFor: unix)
         defer { daemon.stopSoon() }
         // The unix socket is bound first; wait (bounded) for the TCP listener too.
@@ -100,7 +100,7 @@ struct TLSTests {
     @Test func missingFilesStopTheStartWithDockerdsTexts() async throws {
         let certificates = try await Certificates.make()
         let binary = try #require(ChildDaemon.binary)
-        let directory = NSTemporaryDirectory() + "berth-tlsfail-\(UUID().uuidString.prefix(8))"
+        let directory = TestDirectory.path("tlsfail")
         let common = ["-H", "tcp://127.0.0.1:\(try freeTCPPort())", "--pidfile", directory + "/p.pid", "--data-root", directory + "/d",
                       "--exec-root", directory + "/e", "--config-file", "/dev/null", "--tlsverify"]
         let noCA = try await ProcessRunner.run(binary, common + ["--tlscacert", directory + "/nope.pem",
@@ -130,7 +130,7 @@ struct SystemdTests {
     func servesSocketsPassedBySystemd() async throws {
         let launcher = try #require(ProcessRunner.find("systemd-socket-activate"))
         for host in ["fd://", "fd://3"] {
-            let path = NSTemporaryDirectory() + "berth-act-\(UUID().uuidString.prefix(8)).sock"
+            let path = TestDirectory.path("act", suffix: ".sock")
             let daemon = try await ChildDaemon(hosts: [host], launcher: [launcher, "-l", path] + activationEnvironment, waitFor: path)
             var before = stat()
             #expect(lstat(path, &before) == 0)
@@ -156,7 +156,7 @@ struct SystemdTests {
     @Test(.enabled(if: ProcessRunner.find("systemd-socket-activate") != nil, "systemd-socket-activate is not installed"))
     func fdNThatWasNotPassedIsAnError() async throws {
         let launcher = try #require(ProcessRunner.find("systemd-socket-activate"))
-        let path = NSTemporaryDirectory() + "berth-act-\(UUID().uuidString.prefix(8)).sock"
+        let path = TestDirectory.path("act", suffix: ".sock")
         defer { unlink(path) }
         let daemon = try await ChildDaemon(hosts: ["fd://7"], launcher: [launcher, "-l", path] + activationEnvironment, waitFor: path)
         defer { daemon.stopSoon() }
@@ -175,7 +175,7 @@ struct SystemdTests {
 
     @Test func fdWithoutActivationFailsWithDockerdsText() async throws {
         let binary = try #require(ChildDaemon.binary)
-        let directory = NSTemporaryDirectory() + "berth-noact-\(UUID().uuidString.prefix(8))"
+        let directory = TestDirectory.path("noact")
         let run = try await ProcessRunner.run(binary, ["-H", "fd://", "--pidfile", directory + "/p.pid", "--data-root", directory + "/d",
                                                        "--exec-root", directory + "/e", "--config-file", "/dev/null"])
         #expect(run.status == 1)
@@ -210,7 +210,7 @@ struct SystemdTests {
 
     @Test func anExplicitGroupThatDoesNotExistIsFatal() async throws {
         let binary = try #require(ChildDaemon.binary)
-        let directory = NSTemporaryDirectory() + "berth-nogroup-\(UUID().uuidString.prefix(8))"
+        let directory = TestDirectory.path("nogroup")
         let run = try await ProcessRunner.run(binary, ["-H", "unix://\(directory)/s.sock", "-G", "nosuchgroup", "--pidfile", directory + "/p.pid",
                                                        "--data-root", directory + "/d", "--exec-root", directory + "/e", "--config-file", "/dev/null"])
         #expect(run.status == 1)

@@ -49,7 +49,7 @@ import Testing
 
     @Test func aShutdownDeadlineCancelsWhatIsStillRunning() async throws {
         let observed = Observed()
-        let path = NSTemporaryDirectory() + "berth-cancel-\(UUID().uuidString.prefix(8)).sock"
+        let path = TestDirectory.path("cancel", suffix: ".sock")
         let listener = try await Listener.bind(.unix(path: path))
         var configuration = ServerConfiguration()
         configuration.shutdownTimeout = .milliseconds(300)

@@ -78,7 +78,7 @@ import Glibc
     }
 
     @Test func unixSocketIsMode0660AndRemovedWhenClosed() async throws {
-        let path = "/tmp/berth-test-\(getpid())-mode.sock"
+        let path = TestDirectory.path("mode", suffix: ".sock")
         let listener = try await Listener.bind(.unix(path: path))
         var info = stat()
         #expect(lstat(path, &info) == 0)
@@ -89,7 +89,7 @@ import Glibc
     }
 
     @Test func staleSocketFileIsReplacedButALiveOneIsNot() async throws {
-        let path = "/tmp/berth-test-\(getpid())-stale.sock"
+        let path = TestDirectory.path("stale", suffix: ".sock")
         let first = try await Listener.bind(.unix(path: path))
         await #expect(throws: SocketError("listen unix \(path): bind", code: EADDRINUSE)) {
             _ = try await Listener.bind(.unix(path: path))
@@ -110,7 +110,7 @@ import Glibc
     }
 
     @Test func aPathThatIsNotASocketIsAnError() async throws {
-        let path = "/tmp/berth-test-\(getpid())-file"
+        let path = TestDirectory.path("file")
         let fd = open(path, O_CREAT | O_WRONLY, 0o600)
         close(fd)
         defer { unlink(path) }
