@@ -23,6 +23,9 @@ let package = Package(
         .target(name: "CBerthSys"),
         .target(name: "BerthCore", swiftSettings: strict),
         .target(name: "BerthSync", dependencies: ["CBerthSys"], swiftSettings: strict),
+        // The runtime's C part: the namespace steps of `berthd init` (a constructor), process
+        // creation that runs no Swift between fork and exec, and system calls without wrappers.
+        .target(name: "CBerthRuntime"),
         // The system's OpenSSL 3 (Debian: libssl-dev), and a C shim for its macros and callbacks.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "CBerthTLS", dependencies: ["COpenSSL"]),
@@ -30,11 +33,14 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .target(name: "BerthHTTP", dependencies: ["BerthCore"], swiftSettings: strict),
         .target(name: "BerthLogging", dependencies: ["BerthCore", "BerthSync"], swiftSettings: strict),
-        .target(name: "BerthTransport", dependencies: ["CBerthSys", "BerthSync"], swiftSettings: strict),
+        .target(name: "BerthTransport", dependencies: ["BerthCore", "CBerthSys", "BerthSync"], swiftSettings: strict),
         .target(name: "BerthTLS", dependencies: ["CBerthTLS", "BerthSync", "BerthTransport"], swiftSettings: strict),
         .target(name: "BerthServer", dependencies: ["BerthCore", "BerthSync", "BerthHTTP", "BerthTransport", "BerthLogging"],
                 swiftSettings: strict),
         .target(name: "BerthEngine", dependencies: ["BerthCore", "BerthSync", "BerthLogging"], swiftSettings: strict),
+        // The native runtime: a container's init (namespaces, root file system, privileges, exec) and
+        // its creator's side (spawn, start, wait, signal).
+        .target(name: "BerthRuntime", dependencies: ["BerthCore", "BerthSync", "BerthTransport", "CBerthRuntime", "CBerthSys"], swiftSettings: strict),
         // The image store: content-addressed images and layers on overlay2 or vfs, import, load, save.
         .target(name: "BerthImages", dependencies: ["BerthAPI", "BerthCore", "BerthTransport",
                                                     "CBerthSys", "COpenSSL", "CArchive"], swiftSettings: strict),
@@ -43,13 +49,15 @@ let package = Package(
         .target(name: "BerthDaemon", dependencies: ["BerthAPI", "BerthImages", "BerthCore", "BerthSync", "BerthServer", "BerthEngine", "BerthTransport",
                                                     "BerthTLS", "BerthLogging"], swiftSettings: strict),
         .target(name: "BerthTesting", dependencies: ["CBerthSys", "BerthSync", "BerthServer", "BerthTransport"], swiftSettings: strict),
-        .executableTarget(name: "berthd", dependencies: ["BerthDaemon"], swiftSettings: strict),
+        .executableTarget(name: "berthd", dependencies: ["BerthDaemon", "BerthRuntime"], swiftSettings: strict),
         .executableTarget(name: "berth-bench", dependencies: ["CBerthSys"], swiftSettings: strict),
         .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore"], swiftSettings: strict),
         .testTarget(name: "BerthAPITests", dependencies: ["BerthAPI", "BerthCore", "BerthServer", "BerthSync", "BerthTesting"],
                     swiftSettings: strict),
         .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthAPI", "BerthCore", "BerthSync", "CBerthSys",
                                                             "CArchive"],
+                    swiftSettings: strict),
+        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthTesting", "BerthTransport"],
                     swiftSettings: strict),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthCore", "BerthHTTP"], swiftSettings: strict),
         .testTarget(name: "BerthServerTests", dependencies: ["BerthCore", "BerthSync", "BerthHTTP", "BerthLogging", "BerthServer",

@@ -17,10 +17,7 @@ public struct FileError: KindedError, CustomStringConvertible, Equatable {
 
     public var kind: ErrorKind { .system }
 
-    public var message: String {
-        let text = String(cString: strerror(code))
-        return "\(operation) \(path): \(text.prefix(1).lowercased())\(text.dropFirst())"
-    }
+    public var message: String { "\(operation) \(path): \(errnoText(code))" }
 
     public var description: String { message }
 }

@@ -22,14 +22,3 @@ public struct ArchiveError: KindedError, CustomStringConvertible, Equatable {
         ArchiveError(kind: .system, message: "archive entry \(GoQuoted.quoted(String(decoding: path, as: UTF8.self))): \(operation): \(errnoText(code))")
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// strerror with a lowercase first letter, as Go prints errno values.
-func errnoText(_ code: Int32) -> String {
-    let text = String(cString: strerror(code))
-    guard let first = text.first else { return text }
-    return first.lowercased() + text.dropFirst()
-}

@@ -1,3 +1,4 @@
+import BerthCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,11 +17,7 @@ public struct SocketError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(operation): \(Self.text(for: code))" }
 
     /// strerror text with a lowercase first letter, as Go prints errno values.
-    public static func text(for code: Int32) -> String {
-        let text = String(cString: strerror(code))
-        guard let first = text.first else { return text }
-        return first.lowercased() + text.dropFirst()
-    }
+    public static func text(for code: Int32) -> String { errnoText(code) }
 
     /// The peer went away (reset, broken pipe) rather than something being wrong here.
     public var isDisconnect: Bool { code == ECONNRESET || code == EPIPE || code == ENOTCONN || code == ESHUTDOWN }

@@ -1,0 +1,59 @@
+import CBerthRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The namespace steps init's constructor takes before the Swift runtime starts: which
+/// namespaces to create (`unshare`) and which to join (`setns`, by path), encoded as
+/// `struct berth_bootstrap` and its join entries.
+struct Bootstrap: Equatable {
+    var unshareFlags: UInt32 = 0
+    var joins: [(type: UInt32, path: String)] = []
+
+    static func == (a: Bootstrap, b: Bootstrap) -> Bool {
+        a.unshareFlags == b.unshareFlags && a.joins.elementsEqual(b.joins) { $0.type == $1.type && $0.path == $1.path }
+    }
+
+    /// CLONE_NEW* by the OCI spec's namespace names.
+    static let flags: [String: Int32] = [
+        "pid": BERTH_CLONE_NEWPID, "network": BERTH_CLONE_NEWNET, "mount": BERTH_CLONE_NEWNS, "ipc": BERTH_CLONE_NEWIPC,
+        "uts": BERTH_CLONE_NEWUTS, "user": BERTH_CLONE_NEWUSER, "cgroup": BERTH_CLONE_NEWCGROUP,
+    ]
+
+    init(spec: RuntimeSpec) throws(RuntimeError) {
+        var seen: Set<String> = []
+        for namespace in spec.linux?.namespaces ?? [] {
+            guard let flag = Self.flags[namespace.type] else {
+                throw RuntimeError.invalid("unknown namespace type \"\(namespace.type)\"")
+            }
+            guard seen.insert(namespace.type).inserted else {
+                throw RuntimeError.invalid("namespace \"\(namespace.type)\" is listed twice")
+            }
+            if namespace.type == "user" {
+                throw RuntimeError(kind: .notImplemented, message: "user namespaces are not supported")
+            }
+            if let path = namespace.path, !path.isEmpty {
+                joins.append((UInt32(bitPattern: flag), path))
+            } else {
+                unshareFlags |= UInt32(bitPattern: flag)
+            }
+        }
+        // Init pivots into the container's root, which only a mount namespace of its own allows.
+        guard unshareFlags & UInt32(bitPattern: BERTH_CLONE_NEWNS) != 0 else {
+            throw RuntimeError.invalid("a container needs a new mount namespace")
+        }
+    }
+
+    /// The payload of the BERTH_MSG_BOOTSTRAP message.
+    var payload: [UInt8] {
+        var head = berth_bootstrap(magic: BERTH_BOOTSTRAP_MAGIC, unshare_flags: unshareFlags,
+                                   join_count: UInt32(joins.count), reserved: 0)
+        var bytes = withUnsafeBytes(of: &head) { Array($0) }
+        for join in joins {
+            let path = Array(join.path.utf8)
+            var entry: (UInt32, UInt32) = (join.type, UInt32(path.count))
+            bytes += withUnsafeBytes(of: &entry) { Array($0) } + path
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,257 @@
+import BerthCore
+import BerthSync
+import BerthTransport
+import CBerthRuntime
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A container's init, seen from its creator: created (namespaces entered, root file system
+/// built, waiting), then started (its command execed), then exited. Its PID 1 is the creator's
+/// own child; its exit is observed through a pidfd on the reactor, never `waitpid(-1)`.
+///
+/// The conversation with init is blocking (a few small messages while init sets up), so it runs
+/// on `ContainerProcess.pool`, never on the cooperative pool.
+public final class ContainerProcess: Sendable {
+    /// Threads for creating and starting containers.
+    static let pool = BlockingPool(name: "berth-init", threads: 4)
+
+    /// PID 1 of the container, in the creator's pid namespace.
+    public let pid: Int32
+    /// A pidfd of PID 1: it names that process only, so signalling through it after the exit
+    /// fails (ESRCH) instead of reaching a process that took the number over.
+    private let pidfd: Int32
+    private let channel: InitChannel
+    private let state = Locked(State())
+
+    private struct State {
+        var exit: ExitStatus?
+        var waiters: [UInt64: CheckedContinuation<ExitStatus, any Error>] = [:]
+        var nextWaiter: UInt64 = 0
+        var monitoring = false
+        var channelOpen = true
+    }
+
+    private init(pid: Int32, pidfd: Int32, channel: InitChannel) {
+        self.pid = pid
+        self.pidfd = pidfd
+        self.channel = channel
+    }
+
+    deinit {
+        close(pidfd)
+        if state.withLock({ $0.channelOpen }) { close(channel.fd) }
+    }
+
+    /// What the container's process reads and writes: descriptors of the creator that become
+    /// its 0, 1 and 2 (the creator keeps its own and closes them when it likes).
+    public struct Stdio: Sendable {
+        public var input: Int32
+        public var output: Int32
+        public var error: Int32
+
+        public init(input: Int32, output: Int32, error: Int32) {
+            self.input = input
+            self.output = output
+            self.error = error
+        }
+    }
+
+    /// Creates the container: spawns init from `binary`, puts it into its cgroups with
+    /// `joinCgroups` (given its pid, before it creates any namespace or child), sends it the
+    /// configuration, and returns once it is set up and waiting for `start`.
+    ///
+    /// - Parameter spec: the configuration, its root an absolute path.
+    public static func create(spec: RuntimeSpec, binary: InitBinary, stdio: Stdio, startFIFO: String? = nil,
+                              joinCgroups: @escaping @Sendable (Int32) throws -> Void = { _ in }) async throws -> ContainerProcess {
+        let bootstrap = try Bootstrap(spec: spec)
+        let configuration: [UInt8]
+        do {
+            configuration = Array(try JSONEncoder().encode(InitConfig(spec: spec, startFIFO: startFIFO)))
+        } catch {
+            throw RuntimeError.invalid("cannot encode the configuration: \(error)")
+        }
+        return try await pool.run {
+            try createBlocking(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio,
+                               joinCgroups: joinCgroups)
+        }
+    }
+
+    private static func createBlocking(bootstrap: Bootstrap, configuration: [UInt8], binary: InitBinary, stdio: Stdio,
+                                       joinCgroups: (Int32) throws -> Void) throws -> ContainerProcess {
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw RuntimeError.system("socketpair", errno)
+        }
+        let channel = InitChannel(fd: pair[0])
+        var spawnedPidfd: Int32 = -1
+        let spawned: Int32
+        do {
+            defer { close(pair[1]) }
+            spawned = try spawn(binary: binary, stdio: stdio, initSocket: pair[1], pidfd: &spawnedPidfd)
+        } catch {
+            close(pair[0])
+            throw error
+        }
+        // From here on a failure kills what was started and collects it.
+        var initPidfd = spawnedPidfd
+        func abandon(_ error: any Error) -> any Error {
+            _ = berth_pidfd_send_signal(initPidfd, SIGKILL)
+            var status: Int32 = 0, signal: Int32 = 0
+            _ = berth_pidfd_wait(initPidfd, 0, &status, &signal)
+            if initPidfd != spawnedPidfd {
+                _ = berth_pidfd_send_signal(spawnedPidfd, SIGKILL)
+                _ = berth_pidfd_wait(spawnedPidfd, 0, &status, &signal)
+                close(spawnedPidfd)
+            }
+            close(initPidfd)
+            close(pair[0])
+            return error
+        }
+        do {
+            try joinCgroups(spawned)
+            try channel.send(.bootstrap, bootstrap.payload)
+            guard let reply = try channel.receive() else { throw RuntimeError.protocolViolation("init exited before it reported its pid") }
+            if reply.kind == .error { throw RuntimeError(kind: .system, message: String(decoding: reply.payload, as: UTF8.self)) }
+            guard reply.kind == .pid, reply.payload.count == 4 else { throw RuntimeError.protocolViolation("init sent no pid") }
+            let pid = Int32(bitPattern: reply.payload.withUnsafeBytes { $0.load(as: UInt32.self) })
+            if pid != spawned {
+                // The constructor cloned PID 1 of a new pid namespace (our child, by CLONE_PARENT)
+                // and exited: collect that intermediate process.
+                let fd = berth_pidfd_open(pid)
+                guard fd >= 0 else { throw RuntimeError.system("pidfd_open \(pid)", errno) }
+                initPidfd = fd
+                var status: Int32 = 0, signal: Int32 = 0
+                _ = berth_pidfd_wait(spawnedPidfd, 0, &status, &signal)
+                close(spawnedPidfd)
+                spawnedPidfd = fd
+            }
+            try channel.send(.config, configuration)
+            guard let ready = try channel.receive() else { throw RuntimeError.protocolViolation("init exited during its set-up") }
+            if ready.kind == .error { throw RuntimeError(kind: .system, message: String(decoding: ready.payload, as: UTF8.self)) }
+            guard ready.kind == .ready else { throw RuntimeError.protocolViolation("init did not report ready") }
+            return ContainerProcess(pid: pid, pidfd: initPidfd, channel: channel)
+        } catch {
+            throw abandon(error)
+        }
+    }
+
+    /// Starts `berthd init` from the memfd, with the container's stdio as 0, 1, 2 and the init
+    /// socket as 3, in a session of its own.
+    private static func spawn(binary: InitBinary, stdio: Stdio, initSocket: Int32, pidfd: inout Int32) throws -> Int32 {
+        let arguments: [UnsafeMutablePointer<CChar>?] = ["berthd", "init"].map { (text: String) in strdup(text) } + [nil]
+        let environment: [UnsafeMutablePointer<CChar>?] = ["\(BERTH_INIT_ENV)=3"].map { (text: String) in strdup(text) } + [nil]
+        defer {
+            for pointer in arguments + environment { free(pointer) }
+        }
+        let map: [Int32] = [stdio.input, stdio.output, stdio.error, initSocket]
+        let pid = arguments.withUnsafeBufferPointer { argv in
+            environment.withUnsafeBufferPointer { envp in
+                map.withUnsafeBufferPointer { fds in
+                    var request = berth_spawn_request()
+                    request.exec_fd = binary.fd
+                    request.argv = UnsafePointer(argv.baseAddress)
+                    request.envp = UnsafePointer(envp.baseAddress)
+                    request.fd_map = fds.baseAddress
+                    request.fd_count = Int32(fds.count)
+                    request.new_session = 1
+                    request.controlling_tty = -1
+                    return berth_spawn(&request, &pidfd)
+                }
+            }
+        }
+        guard pid > 0 else { throw RuntimeError.system("start the container's init", -pid) }
+        return pid
+    }
+
+    /// Has init exec the container's command. Returns once it has, or throws what init
+    /// reported (`exec: "nosuch": executable file not found in $PATH`); then the container has
+    /// exited, and `wait` collects it.
+    public func start() async throws {
+        try await Self.pool.run { [self] in
+            try channel.send(.start)
+            let reply = try channel.receive()
+            state.withLock { state in
+                state.channelOpen = false
+                close(channel.fd)
+            }
+            // The socket closed at exec: the command runs.
+            guard let reply else { return }
+            guard reply.kind == .error else { throw RuntimeError.protocolViolation("init sent \(reply.kind) at start") }
+            throw RuntimeError(kind: .invalidParameter, message: String(decoding: reply.payload, as: UTF8.self))
+        }
+    }
+
+    /// Sends `signal` to PID 1. A container that has exited is `notFound`.
+    public func signal(_ number: Int32) throws {
+        guard berth_pidfd_send_signal(pidfd, number) == 0 else {
+            if errno == ESRCH { throw RuntimeError(kind: .notFound, message: "the container's process has exited") }
+            throw RuntimeError.system("kill", errno)
+        }
+    }
+
+    /// Waits until PID 1 exits and returns how. Any number of callers may wait; each gets the
+    /// status, and a cancelled one stops waiting without disturbing the others.
+    public func wait() async throws -> ExitStatus {
+        let id = state.withLock { state in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ExitStatus, any Error>) in
+                let startMonitor = state.withLock { state -> Bool in
+                    if let exit = state.exit {
+                        continuation.resume(returning: exit)
+                        return false
+                    }
+                    if Task.isCancelled {
+                        continuation.resume(throwing: CancellationError())
+                        return false
+                    }
+                    state.waiters[id] = continuation
+                    defer { state.monitoring = true }
+                    return !state.monitoring
+                }
+                if startMonitor { Task { await self.monitor() } }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Waits for the pidfd to turn readable on the reactor, reaps PID 1, and answers every waiter.
+    private func monitor() async {
+        let outcome: Result<ExitStatus, any Error>
+        do {
+            let reactor = Reactor.shared
+            try reactor.register(pidfd)
+            defer { reactor.deregister(pidfd) }
+            while true {
+                var status: Int32 = 0, signal: Int32 = 0
+                if berth_pidfd_wait(pidfd, 1, &status, &signal) == 0 {
+                    outcome = .success(ExitStatus(code: status, signal: signal == 0 ? nil : signal))
+                    break
+                }
+                guard errno == EAGAIN else { throw RuntimeError.system("waitid", errno) }
+                try await reactor.wait(for: .read, pidfd)
+            }
+        } catch {
+            outcome = .failure(error)
+        }
+        let waiters = state.withLock { state in
+            if case .success(let exit) = outcome { state.exit = exit }
+            state.monitoring = false
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(with: outcome) }
+    }
+}
+
+/// How a container's PID 1 ended: its exit code, or 128 + the signal that killed it.
+public struct ExitStatus: Sendable, Equatable {
+    public let code: Int32
+    /// The signal that killed it, if one did.
+    public let signal: Int32?
+}

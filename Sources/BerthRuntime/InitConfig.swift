@@ -1,0 +1,8 @@
+/// What a container's init receives from its creator over the init socket, as JSON.
+struct InitConfig: Codable, Sendable {
+    /// The container's configuration, its root an absolute path.
+    var spec: RuntimeSpec
+    /// Wait for `start` by opening this FIFO for writing (`berth-runtime create`, whose process
+    /// exits before `start` comes), instead of by a message on the init socket.
+    var startFIFO: String?
+}

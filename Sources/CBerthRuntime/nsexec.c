@@ -1,0 +1,120 @@
+#define _GNU_SOURCE
+#include "CBerthRuntime.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+// The namespace steps of `berthd init`, run by a constructor before the Swift runtime starts,
+// while the process has one thread: joining a mount namespace (setns) and creating one
+// (unshare) fail with EINVAL in a process with several threads. Only a process started with
+// BERTH_INIT_ENV in its environment does anything here.
+//
+// 1. Read the bootstrap message from the init socket.
+// 2. Open every namespace to join, then join them, the mount namespace last (after it, the
+//    other paths may not resolve).
+// 3. Unshare the namespaces to create.
+// 4. With a new or joined pid namespace, this process cannot enter it itself: clone a child
+//    with CLONE_PARENT (so that it is the creator's child, not ours), report its pid and exit.
+//    The child is PID 1 of a new pid namespace and carries on into main().
+
+static int linked_marker;
+int berth_nsexec_linked(void) { return linked_marker; }
+
+static void send_message(int fd, uint32_t type, const void *payload, uint32_t length) {
+    uint32_t head[2] = { type, length };
+    if (write(fd, head, sizeof head) != (ssize_t)sizeof head) return;
+    if (length > 0 && write(fd, payload, length) != (ssize_t)length) return;
+}
+
+__attribute__((noreturn)) static void fail(int fd, const char *step) {
+    char text[512];
+    int n = snprintf(text, sizeof text, "%s: %s", step, strerror(errno));
+    send_message(fd, BERTH_MSG_ERROR, text, n > 0 ? (uint32_t)n : 0);
+    _exit(1);
+}
+
+static int read_exactly(int fd, void *buffer, size_t length) {
+    size_t done = 0;
+    while (done < length) {
+        ssize_t n = read(fd, (char *)buffer + done, length - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { if (n == 0) errno = EPIPE; return -1; }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+__attribute__((constructor)) static void berth_nsexec(void) {
+    const char *variable = getenv(BERTH_INIT_ENV);
+    if (variable == NULL) return;
+    linked_marker = 1;
+    int fd = atoi(variable);
+
+    uint32_t head[2];
+    if (read_exactly(fd, head, sizeof head) != 0) fail(fd, "read bootstrap");
+    if (head[0] != BERTH_MSG_BOOTSTRAP || head[1] < sizeof(struct berth_bootstrap) || head[1] > 65536) {
+        errno = EPROTO;
+        fail(fd, "read bootstrap");
+    }
+    char *payload = malloc(head[1]);
+    if (payload == NULL || read_exactly(fd, payload, head[1]) != 0) fail(fd, "read bootstrap");
+    struct berth_bootstrap bootstrap;
+    memcpy(&bootstrap, payload, sizeof bootstrap);
+    if (bootstrap.magic != BERTH_BOOTSTRAP_MAGIC || bootstrap.join_count > 16) {
+        errno = EPROTO;
+        fail(fd, "read bootstrap");
+    }
+
+    // Open every namespace first, then join in an order where none hides the next one's path.
+    static const uint32_t order[] = {
+        CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWCGROUP, CLONE_NEWNS,
+    };
+    int join_fd[16];
+    uint32_t join_type[16];
+    int joined_pid = 0;
+    size_t offset = sizeof bootstrap;
+    for (uint32_t i = 0; i < bootstrap.join_count; i++) {
+        uint32_t entry[2];
+        if (offset + sizeof entry > head[1]) { errno = EPROTO; fail(fd, "read bootstrap"); }
+        memcpy(entry, payload + offset, sizeof entry);
+        offset += sizeof entry;
+        if (entry[1] == 0 || entry[1] > 4096 || offset + entry[1] > head[1]) { errno = EPROTO; fail(fd, "read bootstrap"); }
+        char path[4097];
+        memcpy(path, payload + offset, entry[1]);
+        path[entry[1]] = 0;
+        offset += entry[1];
+        join_type[i] = entry[0];
+        join_fd[i] = open(path, O_RDONLY | O_CLOEXEC);
+        if (join_fd[i] < 0) fail(fd, "open namespace");
+        if (entry[0] == CLONE_NEWPID) joined_pid = 1;
+    }
+    free(payload);
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        for (uint32_t i = 0; i < bootstrap.join_count; i++) {
+            if (join_type[i] != order[k]) continue;
+            if (setns(join_fd[i], (int)join_type[i]) != 0) fail(fd, "setns");
+            close(join_fd[i]);
+        }
+    }
+    if (bootstrap.unshare_flags != 0 && unshare((int)bootstrap.unshare_flags) != 0) fail(fd, "unshare");
+
+    uint32_t pid;
+    if ((bootstrap.unshare_flags & CLONE_NEWPID) || joined_pid) {
+        long child = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+        if (child < 0) fail(fd, "clone");
+        if (child > 0) {
+            pid = (uint32_t)child;
+            send_message(fd, BERTH_MSG_PID, &pid, sizeof pid);
+            _exit(0);
+        }
+        // The child: PID 1 of its namespace, on into main().
+        return;
+    }
+    pid = (uint32_t)getpid();
+    send_message(fd, BERTH_MSG_PID, &pid, sizeof pid);
+}

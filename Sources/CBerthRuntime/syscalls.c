@@ -1,0 +1,108 @@
+#define _GNU_SOURCE
+#include "CBerthRuntime.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+
+int berth_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int berth_pidfd_send_signal(int pidfd, int signal) { return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0); }
+
+int berth_pidfd_wait(int pidfd, int nohang, int *status, int *signaled) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int rc;
+    do {
+        rc = waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | (nohang ? WNOHANG : 0));
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) return -1;
+    if (info.si_pid == 0) { errno = EAGAIN; return -1; }  // WNOHANG, still running
+    if (info.si_code == CLD_EXITED) {
+        *status = info.si_status;
+        *signaled = 0;
+    } else {
+        *status = 128 + info.si_status;
+        *signaled = info.si_status;
+    }
+    return 0;
+}
+
+int berth_pivot_root(const char *new_root, const char *put_old) { return (int)syscall(SYS_pivot_root, new_root, put_old); }
+
+int berth_close_range_cloexec(unsigned int first) {
+    if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+    for (int fd = (int)first; fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return 0;
+}
+
+int berth_memfd_create(const char *name) { return (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING); }
+
+int berth_seal_memfd(int fd) {
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+}
+
+int berth_capset(uint32_t effective[2], uint32_t permitted[2], uint32_t inheritable[2]) {
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2];
+    for (int i = 0; i < 2; i++) {
+        data[i].effective = effective[i];
+        data[i].permitted = permitted[i];
+        data[i].inheritable = inheritable[i];
+    }
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+int berth_capget(uint32_t effective[2], uint32_t permitted[2], uint32_t inheritable[2]) {
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) != 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        effective[i] = data[i].effective;
+        permitted[i] = data[i].permitted;
+        inheritable[i] = data[i].inheritable;
+    }
+    return 0;
+}
+
+int berth_prctl(int option, unsigned long a, unsigned long b, unsigned long c, unsigned long d) {
+    return prctl(option, a, b, c, d);
+}
+
+int berth_sethostname(const char *name, size_t length) { return sethostname(name, length); }
+
+int berth_mknodat(int dirfd, const char *path, unsigned int mode, unsigned int major, unsigned int minor) {
+    return mknodat(dirfd, path, (mode_t)mode, makedev(major, minor));
+}
+
+int berth_ioctl_int(int fd, unsigned long request, int value) { return ioctl(fd, request, value); }
+
+void berth_reset_signals(void) {
+    for (int sig = 1; sig < _NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_handler = SIG_DFL;
+        syscall(SYS_rt_sigaction, sig, &action, NULL, _NSIG / 8);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int berth_unshare(int flags) { return unshare(flags); }
+int berth_setns(int fd, int nstype) { return setns(fd, nstype); }
+int berth_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
+int berth_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }
+int berth_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

@@ -1,0 +1,78 @@
+@testable import BerthRuntime
+import BerthTesting
+import Foundation
+import Testing
+
+@Suite(.enabled(if: TestInit.usable, "needs root, /bin/busybox (Debian busybox-static) and berthd built next to the tests"))
+struct ContainerProcessTests {
+    @Test func aContainerRunsItsCommandAndReportsItsExit() async throws {
+        let run = try await ContainerRun.run(try busyboxSpec(["echo", "hi"]))
+        #expect(run.exit == ExitStatus(code: 0, signal: nil))
+        #expect(run.stdout == "hi\n")
+        #expect(run.stderr == "")
+    }
+
+    @Test(arguments: [0, 3, 42])
+    func exitCodesComeBack(_ code: Int32) async throws {
+        let run = try await ContainerRun.run(try busyboxSpec(["sh", "-c", "exit \(code)"]))
+        #expect(run.exit.code == code)
+    }
+
+    @Test func theCommandIsPID1OfItsOwnNamespacesWithItsHostname() async throws {
+        let run = try await ContainerRun.run(try busyboxSpec(["sh", "-c", "echo $$; hostname; cat /etc/passwd | head -1"]))
+        #expect(run.stdout == "1\nberth-test\nroot:x:0:0:root:/root:/bin/sh\n")
+    }
+
+    @Test func aMissingCommandIsRefusedInDockersWords() async throws {
+        let error = await #expect(throws: RuntimeError.self) { _ = try await ContainerRun.create(try busyboxSpec(["nosuch"])) }
+        #expect(error?.message == "exec: \"nosuch\": executable file not found in $PATH")
+        #expect(error?.cliExitCode == 127)
+        let absolute = await #expect(throws: RuntimeError.self) { _ = try await ContainerRun.create(try busyboxSpec(["/bin/nosuch"])) }
+        #expect(absolute?.message == "exec: \"/bin/nosuch\": stat /bin/nosuch: no such file or directory")
+        let directory = await #expect(throws: RuntimeError.self) { _ = try await ContainerRun.create(try busyboxSpec(["/etc"])) }
+        #expect(directory?.cliExitCode == 126)
+    }
+
+    @Test func noDescriptorOfTheCreatorLeaksIn() async throws {
+        // `; true` keeps the shell from exec'ing ls, so that PID 1 stays the shell, whose descriptors ls lists.
+        let run = try await ContainerRun.run(try busyboxSpec(["sh", "-c", "ls /proc/1/fd; true"]))
+        #expect(run.stdout.split(separator: "\n") == ["0", "1", "2"], "\(run.stdout)")
+    }
+
+    @Test func devHasDockersNodesAndLinks() async throws {
+        let run = try await ContainerRun.run(try busyboxSpec(["sh", "-c", "ls /dev; readlink /dev/ptmx; readlink /dev/fd"]))
+        let names = Set(run.stdout.split(separator: "\n").map(String.init))
+        for name in ["null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm", "mqueue", "fd", "stdin", "stdout",
+                     "stderr", "core", "pts/ptmx", "/proc/self/fd"] {
+            #expect(names.contains(name), "\(name) in \(run.stdout)")
+        }
+    }
+
+    @Test func maskedAndReadOnlyPathsHoldAndPrivilegedActsFail() async throws {
+        let script = """
+            cat /proc/kcore | wc -c; ls /sys/firmware | wc -l
+            echo 1 > /proc/sysrq-trigger && echo sysrq-written
+            mount -t tmpfs none /mnt && echo mounted
+            unshare -n true && echo unshared
+            grep CapEff /proc/self/status
+            """
+        let run = try await ContainerRun.run(try busyboxSpec(["sh", "-c", script]))
+        let lines = run.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines == ["0", "0", "CapEff:\t00000000a80425fb"], "stdout: \(run.stdout) stderr: \(run.stderr)")
+    }
+
+    @Test func nothingIsLeftOnTheHost() async throws {
+        let spec = try busyboxSpec(["true"])
+        let root = try #require(spec.root?.path)
+        _ = try await ContainerRun.run(spec)
+        let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        #expect(!mounts.contains(root), "the container's mounts stayed in its namespace")
+    }
+
+    @Test func aRootThatDoesNotExistFailsCleanly() async throws {
+        var spec = try busyboxSpec(["true"])
+        spec.root = .init(path: "/nonexistent/rootfs")
+        let error = await #expect(throws: RuntimeError.self) { _ = try await ContainerRun.create(spec) }
+        #expect(error?.message.contains("/nonexistent/rootfs") == true, "\(String(describing: error))")
+    }
+}
