@@ -11,6 +11,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <pthread.h>
+
+extern int __clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
 #include <unistd.h>
 #include <linux/close_range.h>
 
@@ -19,59 +21,67 @@
 #endif
 
 // The child shares the creator's memory (CLONE_VM) until it execs, and the creator's thread is
-// suspended meanwhile (CLONE_VFORK): the child touches only its own stack, the request and
-// `error`, and calls nothing but system calls.
+// suspended meanwhile (CLONE_VFORK). It runs on its own stack and makes raw system calls only:
+// no libc function that a sanitizer intercepts, no instrumented memory access (the attribute),
+// nothing that takes a lock another thread of the creator may hold.
 struct spawn_child {
     const struct berth_spawn_request *request;
     volatile int error;
 };
 
+// A zeroed kernel `struct sigaction`: SIG_DFL, no flags, an empty mask (any layout reads so).
+static const unsigned long default_action[8];
+static const unsigned long empty_mask[2];
+
+#define CHILD_CALL(...) syscall(__VA_ARGS__)
+
+__attribute__((disable_sanitizer_instrumentation, no_sanitize("thread", "address")))
 static int spawn_child_main(void *argument) {
     struct spawn_child *child = argument;
     const struct berth_spawn_request *r = child->request;
+    long rc;
 
     for (int sig = 1; sig < _NSIG; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
-        struct sigaction action;
-        memset(&action, 0, sizeof action);
-        action.sa_handler = SIG_DFL;
-        syscall(SYS_rt_sigaction, sig, &action, NULL, _NSIG / 8);
+        CHILD_CALL(SYS_rt_sigaction, sig, default_action, NULL, _NSIG / 8);
     }
-    if (r->death_signal != 0 && prctl(PR_SET_PDEATHSIG, r->death_signal) != 0) goto fail;
+    if (r->death_signal != 0 && (rc = CHILD_CALL(SYS_prctl, PR_SET_PDEATHSIG, r->death_signal, 0, 0, 0)) != 0) goto fail;
 
     // Lift every source descriptor above the targets first, so that placing one cannot close
     // another that is still to be placed.
     int lifted[64];
-    if (r->fd_count > 64) { errno = EINVAL; goto fail; }
+    if (r->fd_count > 64) { rc = -1; goto fail; }
     for (int i = 0; i < r->fd_count; i++) {
         lifted[i] = -1;
         if (r->fd_map[i] < 0) continue;
-        lifted[i] = fcntl(r->fd_map[i], F_DUPFD_CLOEXEC, r->fd_count);
-        if (lifted[i] < 0) goto fail;
+        lifted[i] = (int)CHILD_CALL(SYS_fcntl, r->fd_map[i], F_DUPFD_CLOEXEC, r->fd_count);
+        if (lifted[i] < 0) { rc = -1; goto fail; }
     }
     for (int i = 0; i < r->fd_count; i++) {
-        if (lifted[i] < 0) { close(i); continue; }
-        if (dup2(lifted[i], i) < 0) goto fail;
+        if (lifted[i] < 0) { CHILD_CALL(SYS_close, i); continue; }
+        if (CHILD_CALL(SYS_dup3, lifted[i], i, 0) < 0) { rc = -1; goto fail; }
     }
     // Whatever else is open, the lifted copies included, closes at exec.
-    if (syscall(SYS_close_range, (unsigned)r->fd_count, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-        for (int fd = r->fd_count; fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (CHILD_CALL(SYS_close_range, (unsigned)r->fd_count, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        for (int fd = r->fd_count; fd < 65536; fd++) CHILD_CALL(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
     }
-    if (r->new_session && setsid() < 0) goto fail;
-    if (r->controlling_tty >= 0 && ioctl(r->controlling_tty, TIOCSCTTY, 0) != 0) goto fail;
-    if (r->cwd != NULL && chdir(r->cwd) != 0) goto fail;
+    if (r->new_session && CHILD_CALL(SYS_setsid) < 0) { rc = -1; goto fail; }
+    if (r->controlling_tty >= 0 && CHILD_CALL(SYS_ioctl, r->controlling_tty, TIOCSCTTY, 0) != 0) { rc = -1; goto fail; }
+    if (r->cwd != NULL && CHILD_CALL(SYS_chdir, r->cwd) != 0) { rc = -1; goto fail; }
 
-    sigset_t none;
-    sigemptyset(&none);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, _NSIG / 8);
+    CHILD_CALL(SYS_rt_sigprocmask, SIG_SETMASK, empty_mask, NULL, _NSIG / 8);
     if (r->exec_fd >= 0) {
-        syscall(SYS_execveat, r->exec_fd, "", r->argv, r->envp, AT_EMPTY_PATH);
+        CHILD_CALL(SYS_execveat, r->exec_fd, "", r->argv, r->envp, AT_EMPTY_PATH);
     } else {
-        execve(r->path, r->argv, r->envp);
+        CHILD_CALL(SYS_execve, r->path, r->argv, r->envp);
     }
+    rc = -1;
 fail:
+    (void)rc;
+    // syscall() left the error in errno, which is the creator's thread's (suspended until now).
     child->error = errno != 0 ? errno : EINVAL;
-    _exit(127);
+    CHILD_CALL(SYS_exit, 127);
+    return 127;
 }
 
 int berth_spawn(const struct berth_spawn_request *request, int *pidfd) {
@@ -86,7 +96,8 @@ int berth_spawn(const struct berth_spawn_request *request, int *pidfd) {
 
     struct spawn_child child = { .request = request, .error = 0 };
     int fd = -1;
-    pid_t pid = clone(spawn_child_main, (char *)stack + stack_size,
+    // __clone, not clone: a thread sanitizer intercepts `clone` as a fork and breaks on CLONE_VM.
+    pid_t pid = __clone(spawn_child_main, (char *)stack + stack_size,
                       CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &child, &fd);
     int clone_errno = errno;
 
