@@ -27,7 +27,7 @@ struct ContainerRun {
     static func run(_ spec: RuntimeSpec) async throws -> ContainerRun {
         let container = try await create(spec)
         try await container.process.start()
-        let exit = try await container.process.wait()
+        let exit = try await container.exit()
         return ContainerRun(exit: exit, stdout: try await container.stdout(), stderr: try await container.stderr())
     }
 
@@ -38,6 +38,25 @@ struct ContainerRun {
         let err: Int32
 
         func stdout() async throws -> String { try await Self.drain(out) }
+
+        /// The container's exit, waited for at most `limit`: a test never hangs on a container
+        /// that does not exit (it is killed, and the test fails).
+        func exit(within limit: Duration = .seconds(30)) async throws -> ExitStatus {
+            let process = process
+            return try await withThrowingTaskGroup(of: ExitStatus?.self) { group in
+                group.addTask { try await process.wait() }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let exit = first else {
+                    try? process.signal(SIGKILL)
+                    throw RuntimeError(kind: .system, message: "the container did not exit within \(limit)")
+                }
+                return exit
+            }
+        }
         func stderr() async throws -> String { try await Self.drain(err) }
 
         /// Everything left in a pipe whose writers have gone, read off the cooperative pool.
