@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "CBerthTLS", dependencies: ["COpenSSL"]),
         // The system's libarchive (Debian: libarchive-dev): tar and its compressions.
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // The system's libseccomp (Debian: libseccomp-dev): containers' syscall filters.
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .target(name: "BerthHTTP", dependencies: ["BerthCore"], swiftSettings: strict),
         .target(name: "BerthLogging", dependencies: ["BerthCore", "BerthSync"], swiftSettings: strict),
         .target(name: "BerthTransport", dependencies: ["BerthCore", "CBerthSys", "BerthSync"], swiftSettings: strict),
@@ -40,7 +42,7 @@ let package = Package(
         .target(name: "BerthEngine", dependencies: ["BerthCore", "BerthSync", "BerthLogging"], swiftSettings: strict),
         // The native runtime: a container's init (namespaces, root file system, privileges, exec) and
         // its creator's side (spawn, start, wait, signal).
-        .target(name: "BerthRuntime", dependencies: ["BerthCore", "BerthSync", "BerthTransport", "CBerthRuntime", "CBerthSys"], swiftSettings: strict),
+        .target(name: "BerthRuntime", dependencies: ["BerthCore", "BerthSync", "BerthTransport", "CBerthRuntime", "CBerthSys", "CSeccomp"], swiftSettings: strict),
         // The image store: content-addressed images and layers on overlay2 or vfs, import, load, save.
         .target(name: "BerthImages", dependencies: ["BerthAPI", "BerthCore", "BerthTransport",
                                                     "CBerthSys", "COpenSSL", "CArchive"], swiftSettings: strict),

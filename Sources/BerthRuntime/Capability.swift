@@ -1,3 +1,5 @@
+import BerthCore
+
 /// Linux capabilities by the names the OCI spec uses (`CAP_CHOWN`), with their numbers.
 public enum Capability {
     /// Every capability the kernel headers of 6.x define, in number order.
@@ -17,6 +19,15 @@ public enum Capability {
         "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
         "CAP_AUDIT_WRITE",
     ]
+
+    /// The capabilities in this process's bounding set: what a privileged container may get
+    /// (a capability outside it cannot be raised in a child).
+    public static func boundingSet() -> [String] {
+        let status = SmallFile.text("/proc/self/status") ?? ""
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapBnd:") }),
+              let mask = UInt64(line.dropFirst("CapBnd:".count).trimmingWhitespace, radix: 16) else { return [] }
+        return names.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element)
+    }
 
     /// The number of `name` (`CAP_CHOWN` or `chown`, any case).
     public static func number(_ name: String) -> Int? {

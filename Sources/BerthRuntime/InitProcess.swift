@@ -9,7 +9,7 @@ import Glibc
 /// already entered the namespaces (and, for a new pid namespace, this is the child it cloned:
 /// PID 1 there). What is left runs here, synchronously, on the one thread there is, with no
 /// Dispatch and no tasks: read the configuration, build the root file system and pivot into
-/// it, apply sysctls, hostname, rlimits, user, capabilities, no_new_privs, mark every
+/// it, apply sysctls, hostname, rlimits, seccomp, user, capabilities, no_new_privs, mark every
 /// descriptor close-on-exec, report ready, wait for start, exec the command.
 public enum InitProcess {
     /// Whether this process was started as a container's init: call it first in `main`.
@@ -64,6 +64,11 @@ public enum InitProcess {
 
         let environment = process.env ?? []
         let executable = try lookUp(command, path: environment.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? "")
+        // Without no_new_privs, loading a filter takes CAP_SYS_ADMIN: load it while init still has
+        // it (the filter allows what init does next). With no_new_privs, load it last.
+        let filter = try spec.linux?.seccomp.map { profile throws(RuntimeError) in try SeccompFilter(profile) }
+        let noNewPrivileges = process.noNewPrivileges == true
+        if let filter, !noNewPrivileges { try filter.load() }
         let security = ProcessSecurity(process: process)
         try security.applyBeforeUser()
         try security.setUser()
@@ -89,6 +94,7 @@ public enum InitProcess {
             guard let start = try channel.receive() else { _exit(1) }  // the creator went away
             guard start.kind == .start else { throw RuntimeError.protocolViolation("init expected start") }
         }
+        if let filter, noNewPrivileges { try filter.load() }
         berth_reset_signals()
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]

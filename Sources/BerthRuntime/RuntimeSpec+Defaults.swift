@@ -19,8 +19,8 @@ extension RuntimeSpec {
     ]
 
     /// What Docker gives a container that asks for nothing: new pid, network, ipc, uts and mount
-    /// namespaces, Docker's mounts, masked and read-only paths, its 14 capabilities, root,
-    /// `/` as the working directory.
+    /// namespaces, Docker's mounts, masked and read-only paths, its 14 capabilities and its
+    /// seccomp profile, root, `/` as the working directory.
     public static func dockerDefaults(root: String, args: [String], environment: [String] = [
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     ]) -> RuntimeSpec {
@@ -38,6 +38,7 @@ extension RuntimeSpec {
         linux.namespaces = ["mount", "network", "uts", "pid", "ipc"].map { Namespace(type: $0) }
         linux.maskedPaths = dockerMaskedPaths
         linux.readonlyPaths = dockerReadonlyPaths
+        linux.seccomp = SeccompProfile.dockerDefault(capabilities: capabilities)
         spec.linux = linux
         return spec
     }

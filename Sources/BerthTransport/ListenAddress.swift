@@ -1,3 +1,4 @@
+import BerthCore
 /// Where a listener binds, written as dockerd's `-H` values: `tcp://host:port`,
 /// `unix:///path`, `fd://` or `fd://N`.
 public enum ListenAddress: Sendable, Hashable, CustomStringConvertible {
@@ -81,11 +82,4 @@ public struct ListenAddressError: Error, Sendable, Equatable, CustomStringConver
     public let text: String
     public init(text: String) { self.text = text }
     public var description: String { "Invalid bind address format: \(text)" }
-}
-
-extension String {
-    var trimmingWhitespace: Substring {
-        let s = self.drop { $0 == " " || $0 == "\t" }
-        return s.prefix(s.count - s.reversed().prefix { $0 == " " || $0 == "\t" }.count)
-    }
 }

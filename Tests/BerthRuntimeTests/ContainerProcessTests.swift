@@ -51,7 +51,8 @@ struct ContainerProcessTests {
     @Test func maskedAndReadOnlyPathsHoldAndPrivilegedActsFail() async throws {
         let script = """
             cat /proc/kcore | wc -c; ls /sys/firmware | wc -l
-            echo 1 > /proc/sysrq-trigger && echo sysrq-written
+            echo berth > /proc/sys/kernel/domainname && echo sysctl-written
+            [ -e /proc/sysrq-trigger ] && echo h > /proc/sysrq-trigger && echo sysrq-written
             mount -t tmpfs none /mnt && echo mounted
             unshare -n true && echo unshared
             grep CapEff /proc/self/status
@@ -59,6 +60,45 @@ struct ContainerProcessTests {
         let run = try await ContainerRun.run(try busyboxSpec(["sh", "-c", script]))
         let lines = run.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         #expect(lines == ["0", "0", "CapEff:\t00000000a80425fb"], "stdout: \(run.stdout) stderr: \(run.stderr)")
+    }
+
+    @Test func dockersSeccompProfileIsLoaded() async throws {
+        let run = try await ContainerRun.run(try busyboxSpec(["grep", "^Seccomp:", "/proc/self/status"]))
+        #expect(run.stdout == "Seccomp:\t2\n", "filter mode")
+    }
+
+    @Test func seccompDeniesWhatTheProfileDeniesWhateverTheCapabilities() async throws {
+        // CAP_SYS_ADMIN held, but a profile made for a container without it: unshare is refused.
+        var spec = try busyboxSpec(["unshare", "-n", "true"])
+        let capabilities = Capability.dockerDefaults + ["CAP_SYS_ADMIN"]
+        spec.process?.capabilities = .init(bounding: capabilities, effective: capabilities, inheritable: capabilities,
+                                           permitted: capabilities)
+        spec.linux?.seccomp = SeccompProfile.dockerDefault(capabilities: Capability.dockerDefaults)
+        let denied = try await ContainerRun.run(spec)
+        #expect(denied.exit.code != 0)
+        #expect(denied.stderr.contains("Operation not permitted"), "\(denied.stderr)")
+        // The profile for a container that holds it allows it.
+        spec.root = .init(path: try Busybox.rootfs())
+        spec.linux?.seccomp = SeccompProfile.dockerDefault(capabilities: capabilities)
+        let allowed = try await ContainerRun.run(spec)
+        #expect(allowed.exit.code == 0, "\(allowed.stderr)")
+    }
+
+    @Test func aPrivilegedContainerMayMountUnshareAndWriteSysrq() async throws {
+        var spec = try busyboxSpec(["sh", "-c", """
+            mount -t tmpfs none /mnt && echo mounted
+            unshare -n true && echo unshared
+            echo berth > /proc/sys/kernel/domainname && cat /proc/sys/kernel/domainname
+            [ -e /proc/sysrq-trigger ] || echo sysrq-written  # a kernel without CONFIG_MAGIC_SYSRQ
+            [ -e /proc/sysrq-trigger ] && echo h > /proc/sysrq-trigger && echo sysrq-written
+            """])
+        let all = Capability.boundingSet()
+        spec.process?.capabilities = .init(bounding: all, effective: all, inheritable: all, permitted: all)
+        spec.linux?.seccomp = nil
+        spec.linux?.maskedPaths = []
+        spec.linux?.readonlyPaths = []
+        let run = try await ContainerRun.run(spec)
+        #expect(run.stdout == "mounted\nunshared\nberth\nsysrq-written\n", "\(run.stderr)")
     }
 
     @Test func nothingIsLeftOnTheHost() async throws {
