@@ -177,8 +177,9 @@ struct CgroupTests {
     func anOOMKillIsSeenAsExit137AndCounted() async throws {
         var resources = RuntimeSpec.Resources()
         var memory = RuntimeSpec.Memory()
-        memory.limit = 16 << 20
-        memory.swap = 16 << 20
+        // Room for init itself (2 MiB here, 21 MiB in a sanitizer build), not for 200 MB of 'a'.
+        memory.limit = 64 << 20
+        memory.swap = 64 << 20
         resources.memory = memory
         try await withCgroup(resources: resources) { cgroup in
             let spec = try busyboxSpec(["sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo ${#x}"])
