@@ -48,6 +48,9 @@ public enum InitProcess {
         }
         guard let root = spec.root?.path, root.hasPrefix("/") else { throw RuntimeError.invalid("the root path must be absolute") }
 
+        if spec.linux?.namespaces?.contains(where: { $0.type == "network" && ($0.path ?? "").isEmpty }) == true {
+            guard berth_loopback_up() == 0 else { throw RuntimeError.system("bring the loopback interface up", errno) }
+        }
         let filesystem = RootFilesystem(spec: spec, root: root)
         try filesystem.prepare()
         for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {

@@ -101,6 +101,37 @@ struct ContainerProcessTests {
         #expect(run.stdout == "mounted\nunshared\nberth\nsysrq-written\n", "\(run.stderr)")
     }
 
+    @Test func aNewNetworkNamespaceHasLoopbackUp() async throws {
+        let run = try await ContainerRun.run(try busyboxSpec(["sh", "-c", "cat /sys/class/net/lo/flags; ls /sys/class/net"]))
+        #expect(run.stdout == "0x9\nlo\n", "IFF_UP | IFF_LOOPBACK, and no other interface")
+    }
+
+    @Test func theHostNetworkIsTheHosts() async throws {
+        var spec = try busyboxSpec(["readlink", "/proc/self/ns/net"])
+        spec.linux?.namespaces?.removeAll { $0.type == "network" }
+        let run = try await ContainerRun.run(spec)
+        let host = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
+        #expect(run.stdout == host + "\n")
+    }
+
+    @Test func aContainerJoinsAnothersNamespacesByPath() async throws {
+        let first = try await ContainerRun.create(try busyboxSpec(["sleep", "30"]))
+        try await first.process.start()
+        let network = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(first.process.pid)/ns/net")
+        var spec = try busyboxSpec(["readlink", "/proc/self/ns/net"])
+        let pid = first.process.pid
+        let namespaces = spec.linux?.namespaces?.map {
+            $0.type == "network" ? RuntimeSpec.Namespace(type: "network", path: "/proc/\(pid)/ns/net") : $0
+        }
+        spec.linux?.namespaces = namespaces
+        let second = try await ContainerRun.run(spec)
+        #expect(second.stdout == network + "\n")
+        try first.process.signal(SIGKILL)
+        _ = try await first.exit()
+        close(first.out)
+        close(first.err)
+    }
+
     @Test func nothingIsLeftOnTheHost() async throws {
         let spec = try busyboxSpec(["true"])
         let root = try #require(spec.root?.path)

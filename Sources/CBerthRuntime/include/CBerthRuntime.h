@@ -100,6 +100,8 @@ int berth_mknodat(int dirfd, const char *path, unsigned int mode, unsigned int m
 int berth_ioctl_int(int fd, unsigned long request, int value);
 /// Every signal handler back to SIG_DFL and the mask emptied (init, before exec).
 void berth_reset_signals(void);
+/// Brings the loopback interface of the caller's network namespace up.
+int berth_loopback_up(void);
 /// pipe2 with O_CLOEXEC.
 int berth_pipe_cloexec(int fds[2]);
 int berth_unshare(int flags);
