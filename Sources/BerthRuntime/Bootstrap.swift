@@ -9,9 +9,22 @@ import Glibc
 struct Bootstrap: Equatable {
     var unshareFlags: UInt32 = 0
     var joins: [(type: UInt32, path: String)] = []
+    /// A running container's pidfd, as a descriptor number in init, and the namespaces to join
+    /// through it.
+    var pidfd: Int32 = -1
+    var pidfdFlags: UInt32 = 0
 
     static func == (a: Bootstrap, b: Bootstrap) -> Bool {
-        a.unshareFlags == b.unshareFlags && a.joins.elementsEqual(b.joins) { $0.type == $1.type && $0.path == $1.path }
+        a.unshareFlags == b.unshareFlags && a.pidfd == b.pidfd && a.pidfdFlags == b.pidfdFlags
+            && a.joins.elementsEqual(b.joins) { $0.type == $1.type && $0.path == $1.path }
+    }
+
+    /// Joining every namespace of a running container: through its pidfd (descriptor `pidfd` in
+    /// init), or, where the kernel cannot, through the namespace files at `paths`.
+    init(joining paths: [(type: UInt32, path: String)], pidfd: Int32) {
+        joins = paths
+        self.pidfd = pidfd
+        pidfdFlags = paths.reduce(0) { $0 | $1.type }
     }
 
     /// CLONE_NEW* by the OCI spec's namespace names.
@@ -47,7 +60,7 @@ struct Bootstrap: Equatable {
     /// The payload of the BERTH_MSG_BOOTSTRAP message.
     var payload: [UInt8] {
         var head = berth_bootstrap(magic: BERTH_BOOTSTRAP_MAGIC, unshare_flags: unshareFlags,
-                                   join_count: UInt32(joins.count), reserved: 0)
+                                   join_count: UInt32(joins.count), pidfd: pidfd, pidfd_flags: pidfdFlags)
         var bytes = withUnsafeBytes(of: &head) { Array($0) }
         for join in joins {
             let path = Array(join.path.utf8)

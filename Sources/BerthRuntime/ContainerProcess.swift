@@ -73,13 +73,73 @@ public final class ContainerProcess: Sendable {
             throw RuntimeError.invalid("cannot encode the configuration: \(error)")
         }
         return try await pool.run {
-            try createBlocking(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio,
-                               joinCgroups: joinCgroups)
+            try launch(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio, passing: [],
+                       joinCgroups: joinCgroups)
         }
     }
 
-    private static func createBlocking(bootstrap: Bootstrap, configuration: [UInt8], binary: InitBinary, stdio: Stdio,
-                                       joinCgroups: (Int32) throws -> Void) throws -> ContainerProcess {
+    /// Runs `process` in the running `container`: a new process that joins the namespaces of
+    /// the container's `namespaces` list (at once through its pidfd where the kernel can), its
+    /// cgroups (`joinCgroups`), runs under `seccomp`, and waits for `start`. Its working directory
+    /// is inside the container's root. A container that is not running is a conflict.
+    public static func exec(_ process: RuntimeSpec.Process, in container: ContainerProcess, namespaces: [RuntimeSpec.Namespace],
+                            seccomp: RuntimeSpec.Seccomp?, binary: InitBinary, stdio: Stdio,
+                            joinCgroups: @escaping @Sendable (Int32) throws -> Void = { _ in }) async throws -> ContainerProcess {
+        try await exec(process, in: container, namespaces: namespaces, seccomp: seccomp, binary: binary, stdio: stdio,
+                       throughPidfd: true, joinCgroups: joinCgroups)
+    }
+
+    /// `exec`, with the pidfd join optional (to test the namespace files, which kernels before 5.8 need).
+    static func exec(_ process: RuntimeSpec.Process, in container: ContainerProcess, namespaces: [RuntimeSpec.Namespace],
+                     seccomp: RuntimeSpec.Seccomp?, binary: InitBinary, stdio: Stdio, throughPidfd: Bool,
+                     joinCgroups: @escaping @Sendable (Int32) throws -> Void) async throws -> ContainerProcess {
+        var spec = RuntimeSpec()
+        spec.process = process
+        var linux = RuntimeSpec.Linux()
+        linux.seccomp = seccomp
+        spec.linux = linux
+        let configuration: [UInt8]
+        do {
+            configuration = Array(try JSONEncoder().encode(InitConfig(spec: spec, joinsRunningContainer: true)))
+        } catch {
+            throw RuntimeError.invalid("cannot encode the configuration: \(error)")
+        }
+        let files = try namespaces.map { namespace throws(RuntimeError) -> (type: UInt32, file: String) in
+            guard let flag = Bootstrap.flags[namespace.type], let file = Self.namespaceFiles[namespace.type] else {
+                throw RuntimeError.invalid("unknown namespace type \"\(namespace.type)\"")
+            }
+            return (UInt32(bitPattern: flag), file)
+        }
+        return try await pool.run {
+            // The namespace files, opened while the container is known to be alive (its pidfd
+            // answers), so that they are its own and not those of a process that took its pid.
+            var opened: [Int32] = []
+            defer { for fd in opened { close(fd) } }
+            for (_, file) in files {
+                let fd = open("/proc/\(container.pid)/ns/\(file)", O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw RuntimeError(kind: .conflict, message: "container is not running") }
+                opened.append(fd)
+            }
+            guard berth_pidfd_send_signal(container.pidfd, 0) == 0 else {
+                throw RuntimeError(kind: .conflict, message: "container is not running")
+            }
+            // In init: 4 is the container's pidfd, 5… the namespace files.
+            let paths = files.enumerated().map { (type: $0.element.type, path: "/proc/self/fd/\($0.offset + 5)") }
+            let bootstrap = Bootstrap(joining: paths, pidfd: throughPidfd ? 4 : -1)
+            return try launch(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio,
+                              passing: [container.pidfd] + opened, joinCgroups: joinCgroups)
+        }
+    }
+
+    /// The files under `/proc/PID/ns/` by the OCI spec's namespace names.
+    static let namespaceFiles = [
+        "pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts", "user": "user", "cgroup": "cgroup",
+    ]
+
+    /// Spawns init with `passing` as its descriptors 4…, has it take the namespace steps of
+    /// `bootstrap`, sends it `configuration`, and returns once it reports ready.
+    private static func launch(bootstrap: Bootstrap, configuration: [UInt8], binary: InitBinary, stdio: Stdio, passing: [Int32],
+                               joinCgroups: (Int32) throws -> Void) throws -> ContainerProcess {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw RuntimeError.system("socketpair", errno)
@@ -89,7 +149,7 @@ public final class ContainerProcess: Sendable {
         let spawned: Int32
         do {
             defer { close(pair[1]) }
-            spawned = try spawn(binary: binary, stdio: stdio, initSocket: pair[1], pidfd: &spawnedPidfd)
+            spawned = try spawn(binary: binary, stdio: stdio, initSocket: pair[1], passing: passing, pidfd: &spawnedPidfd)
         } catch {
             close(pair[0])
             throw error
@@ -137,15 +197,15 @@ public final class ContainerProcess: Sendable {
         }
     }
 
-    /// Starts `berthd init` from the memfd, with the container's stdio as 0, 1, 2 and the init
-    /// socket as 3, in a session of its own.
-    private static func spawn(binary: InitBinary, stdio: Stdio, initSocket: Int32, pidfd: inout Int32) throws -> Int32 {
+    /// Starts `berthd init` from the memfd, with the container's stdio as 0, 1, 2, the init
+    /// socket as 3 and `passing` as 4…, in a session of its own.
+    private static func spawn(binary: InitBinary, stdio: Stdio, initSocket: Int32, passing: [Int32], pidfd: inout Int32) throws -> Int32 {
         let arguments: [UnsafeMutablePointer<CChar>?] = ["berthd", "init"].map { (text: String) in strdup(text) } + [nil]
         let environment: [UnsafeMutablePointer<CChar>?] = ["\(BERTH_INIT_ENV)=3"].map { (text: String) in strdup(text) } + [nil]
         defer {
             for pointer in arguments + environment { free(pointer) }
         }
-        let map: [Int32] = [stdio.input, stdio.output, stdio.error, initSocket]
+        let map: [Int32] = [stdio.input, stdio.output, stdio.error, initSocket] + passing
         let pid = arguments.withUnsafeBufferPointer { argv in
             environment.withUnsafeBufferPointer { envp in
                 map.withUnsafeBufferPointer { fds in

@@ -5,4 +5,7 @@ struct InitConfig: Codable, Sendable {
     /// Wait for `start` by opening this FIFO for writing (`berth-runtime create`, whose process
     /// exits before `start` comes), instead of by a message on the init socket.
     var startFIFO: String?
+    /// Run `spec.process` in a running container, whose namespaces init's constructor joined
+    /// (`docker exec`), instead of setting up a new one.
+    var joinsRunningContainer = false
 }

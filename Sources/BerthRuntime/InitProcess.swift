@@ -46,20 +46,9 @@ public enum InitProcess {
         guard let process = spec.process, let arguments = process.args, let command = arguments.first else {
             throw RuntimeError.invalid("the process has no args")
         }
-        guard let root = spec.root?.path, root.hasPrefix("/") else { throw RuntimeError.invalid("the root path must be absolute") }
-
-        if spec.linux?.namespaces?.contains(where: { $0.type == "network" && ($0.path ?? "").isEmpty }) == true {
-            guard berth_loopback_up() == 0 else { throw RuntimeError.system("bring the loopback interface up", errno) }
-        }
-        let filesystem = RootFilesystem(spec: spec, root: root)
-        try filesystem.prepare()
-        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
-            try writeFile("/proc/sys/" + key.replacing(".", with: "/"), value, what: "sysctl \(key)")
-        }
-        if let hostname = spec.hostname {
-            guard berth_sethostname(hostname, hostname.utf8.count) == 0 else { throw RuntimeError.system("sethostname", errno) }
-        }
-        try filesystem.finish()
+        // A process joining a running container is already in its namespaces, whose root and
+        // working directory setns gave it; a new container is set up here.
+        if !config.joinsRunningContainer { try setUpContainer(spec) }
         if let adjustment = process.oomScoreAdj {
             try writeFile("/proc/self/oom_score_adj", String(adjustment), what: "oom_score_adj")
         }
@@ -103,6 +92,23 @@ public enum InitProcess {
         let envp = environment.map { strdup($0) } + [nil]
         execve(executable, argv, envp)
         throw RuntimeError(kind: .system, message: "exec \(executable): \(errnoText(errno))")
+    }
+
+    /// A new container's namespaces, root file system, sysctls, hostname and masks.
+    private static func setUpContainer(_ spec: RuntimeSpec) throws(RuntimeError) {
+        guard let root = spec.root?.path, root.hasPrefix("/") else { throw RuntimeError.invalid("the root path must be absolute") }
+        if spec.linux?.namespaces?.contains(where: { $0.type == "network" && ($0.path ?? "").isEmpty }) == true {
+            guard berth_loopback_up() == 0 else { throw RuntimeError.system("bring the loopback interface up", errno) }
+        }
+        let filesystem = RootFilesystem(spec: spec, root: root)
+        try filesystem.prepare()
+        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+            try writeFile("/proc/sys/" + key.replacing(".", with: "/"), value, what: "sysctl \(key)")
+        }
+        if let hostname = spec.hostname {
+            guard berth_sethostname(hostname, hostname.utf8.count) == 0 else { throw RuntimeError.system("sethostname", errno) }
+        }
+        try filesystem.finish()
     }
 
     /// The executable `name` names, as Go's `exec.LookPath` finds it (runc's words on failure).

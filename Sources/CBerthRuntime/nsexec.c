@@ -15,8 +15,9 @@
 // BERTH_INIT_ENV in its environment does anything here.
 //
 // 1. Read the bootstrap message from the init socket.
-// 2. Open every namespace to join, then join them, the mount namespace last (after it, the
-//    other paths may not resolve).
+// 2. Join the namespaces of a running container at once through its pidfd where the kernel
+//    can (5.8), else open every namespace to join and join them one by one, the mount
+//    namespace last (after it, the other paths may not resolve).
 // 3. Unshare the namespaces to create.
 // 4. With a new or joined pid namespace, this process cannot enter it itself: clone a child
 //    with CLONE_PARENT (so that it is the creator's child, not ours), report its pid and exit.
@@ -79,6 +80,7 @@ __attribute__((constructor)) static void berth_nsexec(void) {
     int joined_pid = 0;
     size_t offset = sizeof bootstrap;
     for (uint32_t i = 0; i < bootstrap.join_count; i++) {
+        join_fd[i] = -1;
         uint32_t entry[2];
         if (offset + sizeof entry > head[1]) { errno = EPROTO; fail(fd, "read bootstrap"); }
         memcpy(entry, payload + offset, sizeof entry);
@@ -94,12 +96,25 @@ __attribute__((constructor)) static void berth_nsexec(void) {
         if (entry[0] == CLONE_NEWPID) joined_pid = 1;
     }
     free(payload);
-    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+    int joined_by_pidfd = 0;
+    if (bootstrap.pidfd >= 0) {
+        if (setns(bootstrap.pidfd, (int)bootstrap.pidfd_flags) == 0) {
+            joined_by_pidfd = 1;
+            if (bootstrap.pidfd_flags & CLONE_NEWPID) joined_pid = 1;
+        } else if (errno != EINVAL) {
+            fail(fd, "setns");
+        }
+        close(bootstrap.pidfd);
+    }
+    for (size_t k = 0; k < sizeof order / sizeof order[0] && !joined_by_pidfd; k++) {
         for (uint32_t i = 0; i < bootstrap.join_count; i++) {
             if (join_type[i] != order[k]) continue;
             if (setns(join_fd[i], (int)join_type[i]) != 0) fail(fd, "setns");
             close(join_fd[i]);
         }
+    }
+    if (joined_by_pidfd) {
+        for (uint32_t i = 0; i < bootstrap.join_count; i++) close(join_fd[i]);
     }
     if (bootstrap.unshare_flags != 0 && unshare((int)bootstrap.unshare_flags) != 0) fail(fd, "unshare");
 

@@ -57,6 +57,12 @@ static int spawn_child_main(void *argument) {
         lifted[i] = (int)CHILD_CALL(SYS_fcntl, r->fd_map[i], F_DUPFD_CLOEXEC, r->fd_count);
         if (lifted[i] < 0) { rc = -1; goto fail; }
     }
+    // The executable's descriptor too, or placing the others could replace it.
+    int exec_fd = r->exec_fd;
+    if (exec_fd >= 0 && exec_fd < r->fd_count) {
+        exec_fd = (int)CHILD_CALL(SYS_fcntl, exec_fd, F_DUPFD_CLOEXEC, r->fd_count);
+        if (exec_fd < 0) { rc = -1; goto fail; }
+    }
     for (int i = 0; i < r->fd_count; i++) {
         if (lifted[i] < 0) { CHILD_CALL(SYS_close, i); continue; }
         if (CHILD_CALL(SYS_dup3, lifted[i], i, 0) < 0) { rc = -1; goto fail; }
@@ -70,8 +76,8 @@ static int spawn_child_main(void *argument) {
     if (r->cwd != NULL && CHILD_CALL(SYS_chdir, r->cwd) != 0) { rc = -1; goto fail; }
 
     CHILD_CALL(SYS_rt_sigprocmask, SIG_SETMASK, empty_mask, NULL, _NSIG / 8);
-    if (r->exec_fd >= 0) {
-        CHILD_CALL(SYS_execveat, r->exec_fd, "", r->argv, r->envp, AT_EMPTY_PATH);
+    if (exec_fd >= 0) {
+        CHILD_CALL(SYS_execveat, exec_fd, "", r->argv, r->envp, AT_EMPTY_PATH);
     } else {
         CHILD_CALL(SYS_execve, r->path, r->argv, r->envp);
     }

@@ -47,7 +47,11 @@ struct berth_bootstrap {
     uint32_t magic;           // BERTH_BOOTSTRAP_MAGIC
     uint32_t unshare_flags;   // CLONE_NEW* flags of the namespaces to create
     uint32_t join_count;
-    uint32_t reserved;
+    /// A pidfd (a descriptor number in init) whose namespaces `pidfd_flags` to join at once
+    /// with setns(2) (Linux 5.8); -1 for none. Where the kernel refuses, the join entries are
+    /// used instead.
+    int32_t pidfd;
+    uint32_t pidfd_flags;
 };
 #define BERTH_BOOTSTRAP_MAGIC 0x42455254u
 
