@@ -19,6 +19,8 @@ public final class ContainerProcess: Sendable {
 
     /// PID 1 of the container, in the creator's pid namespace.
     public let pid: Int32
+    /// The terminal's master when the process asked for one (`terminal: true`), else nil.
+    public let console: Console?
     /// A pidfd of PID 1: it names that process only, so signalling through it after the exit
     /// fails (ESRCH) instead of reaching a process that took the number over.
     private let pidfd: Int32
@@ -33,8 +35,9 @@ public final class ContainerProcess: Sendable {
         var channelOpen = true
     }
 
-    private init(pid: Int32, pidfd: Int32, channel: InitChannel) {
+    private init(pid: Int32, pidfd: Int32, channel: InitChannel, console: Console?) {
         self.pid = pid
+        self.console = console
         self.pidfd = pidfd
         self.channel = channel
     }
@@ -188,10 +191,19 @@ public final class ContainerProcess: Sendable {
                 spawnedPidfd = fd
             }
             try channel.send(.config, configuration)
-            guard let ready = try channel.receive() else { throw RuntimeError.protocolViolation("init exited during its set-up") }
-            if ready.kind == .error { throw RuntimeError(kind: .system, message: String(decoding: ready.payload, as: UTF8.self)) }
-            guard ready.kind == .ready else { throw RuntimeError.protocolViolation("init did not report ready") }
-            return ContainerProcess(pid: pid, pidfd: initPidfd, channel: channel)
+            var console: Console?
+            while true {
+                guard let message = try channel.receive() else { throw RuntimeError.protocolViolation("init exited during its set-up") }
+                if message.kind == .console, let descriptor = message.descriptor {
+                    console = Console(descriptor: descriptor)
+                    continue
+                }
+                if let descriptor = message.descriptor { close(descriptor) }
+                if message.kind == .error { throw RuntimeError(kind: .system, message: String(decoding: message.payload, as: UTF8.self)) }
+                guard message.kind == .ready else { throw RuntimeError.protocolViolation("init did not report ready") }
+                break
+            }
+            return ContainerProcess(pid: pid, pidfd: initPidfd, channel: channel, console: console)
         } catch {
             throw abandon(error)
         }

@@ -5,6 +5,9 @@ struct InitConfig: Codable, Sendable {
     /// Wait for `start` by opening this FIFO for writing (`berth-runtime create`, whose process
     /// exits before `start` comes), instead of by a message on the init socket.
     var startFIFO: String?
+    /// Send a terminal's master to this unix socket (`berth-runtime --console-socket`) instead of
+    /// over the init socket.
+    var consoleSocket: String?
     /// Run `spec.process` in a running container, whose namespaces init's constructor joined
     /// (`docker exec`), instead of setting up a new one.
     var joinsRunningContainer = false

@@ -8,7 +8,7 @@ enum Busybox {
     static var available: Bool { FileManager.default.isExecutableFile(atPath: binary) }
 
     static let applets = ["sh", "ls", "cat", "echo", "true", "false", "hostname", "id", "sleep", "mount", "unshare",
-                          "grep", "wc", "ps", "kill", "touch", "mkdir", "readlink", "pwd", "head", "env", "tr", "seq"]
+                          "grep", "wc", "ps", "kill", "touch", "mkdir", "readlink", "pwd", "head", "env", "tr", "seq", "tty", "stty"]
 
     /// A new root file system under the test process's directory.
     static func rootfs() throws -> String {

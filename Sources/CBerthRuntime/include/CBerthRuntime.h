@@ -39,6 +39,8 @@ enum {
     BERTH_MSG_READY = 5,
     /// Creator → init: exec the command now.
     BERTH_MSG_START = 6,
+    /// Init → creator: the master of the container's terminal, attached (SCM_RIGHTS).
+    BERTH_MSG_CONSOLE = 7,
 };
 
 /// The bootstrap payload's head; `join_count` entries follow, each a namespace type (a
@@ -104,6 +106,18 @@ int berth_mknodat(int dirfd, const char *path, unsigned int mode, unsigned int m
 int berth_ioctl_int(int fd, unsigned long request, int value);
 /// Every signal handler back to SIG_DFL and the mask emptied (init, before exec).
 void berth_reset_signals(void);
+/// sendmsg of `length` bytes with descriptor `fd` attached (SCM_RIGHTS); `fd` < 0 sends none.
+/// Returns the bytes sent or -1.
+long berth_send_with_fd(int socket, const void *data, size_t length, int fd);
+/// recvmsg of up to `length` bytes; a descriptor that came with them is stored in *fd
+/// (close-on-exec), else *fd is -1. Returns the bytes read, 0 at the end, or -1.
+long berth_recv_with_fd(int socket, void *data, size_t length, int *fd);
+/// Opens a terminal in the caller's /dev/ptmx (the container's devpts once it pivoted): the
+/// master (close-on-exec) in *master, the slave's path in `name`.
+int berth_open_pty(int *master, char *name, size_t name_length);
+int berth_set_window_size(int fd, unsigned short rows, unsigned short columns);
+int berth_make_controlling_terminal(int fd);
+
 /// Brings the loopback interface of the caller's network namespace up.
 int berth_loopback_up(void);
 /// pipe2 with O_CLOEXEC.
