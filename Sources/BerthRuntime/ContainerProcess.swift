@@ -65,13 +65,20 @@ public final class ContainerProcess: Sendable {
     /// `joinCgroups` (given its pid, before it creates any namespace or child), sends it the
     /// configuration, and returns once it is set up and waiting for `start`.
     ///
-    /// - Parameter spec: the configuration, its root an absolute path.
+    /// - Parameters:
+    ///   - spec: the configuration, its root an absolute path.
+    ///   - startFIFO, consoleSocket: for `berth-runtime`: wait for start on this FIFO, send a
+    ///     terminal's master to this socket.
+    ///   - staysAsInit: `docker run --init`: init stays PID 1, runs the command as its child,
+    ///     forwards signals to it and reaps zombies.
     public static func create(spec: RuntimeSpec, binary: InitBinary, stdio: Stdio, startFIFO: String? = nil,
+                              consoleSocket: String? = nil, staysAsInit: Bool = false,
                               joinCgroups: @escaping @Sendable (Int32) throws -> Void = { _ in }) async throws -> ContainerProcess {
         let bootstrap = try Bootstrap(spec: spec)
         let configuration: [UInt8]
         do {
-            configuration = Array(try JSONEncoder().encode(InitConfig(spec: spec, startFIFO: startFIFO)))
+            let config = InitConfig(spec: spec, startFIFO: startFIFO, consoleSocket: consoleSocket, staysAsInit: staysAsInit)
+            configuration = Array(try JSONEncoder().encode(config))
         } catch {
             throw RuntimeError.invalid("cannot encode the configuration: \(error)")
         }

@@ -11,4 +11,7 @@ struct InitConfig: Codable, Sendable {
     /// Run `spec.process` in a running container, whose namespaces init's constructor joined
     /// (`docker exec`), instead of setting up a new one.
     var joinsRunningContainer = false
+    /// Stay as PID 1 and run the command as a child (`docker run --init`): forward signals to
+    /// it, reap every zombie, exit with its status.
+    var staysAsInit = false
 }

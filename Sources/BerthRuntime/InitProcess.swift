@@ -90,6 +90,7 @@ public enum InitProcess {
             guard start.kind == .start else { throw RuntimeError.protocolViolation("init expected start") }
         }
         if let filter, noNewPrivileges { try filter.load() }
+        if config.staysAsInit { SignalForwardingInit.run(executable, arguments: arguments, environment: environment, channel: channel) }
         berth_reset_signals()
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]
