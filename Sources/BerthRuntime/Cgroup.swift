@@ -8,7 +8,7 @@ import Glibc
 /// `cgroup.kill` and `cgroup.freeze` work without controllers). One interface whatever the layout:
 /// create with limits, join, update, freeze and thaw, kill every process, list them, count OOM
 /// kills, destroy. Every call is blocking file-system work: make it from a blocking pool.
-public struct Cgroup: Sendable, Equatable {
+public struct Cgroup: Sendable, Equatable, Codable {
     /// The path inside each hierarchy (`/docker/<id>`), absolute, without `..`.
     public let path: String
     public let layout: CgroupLayout

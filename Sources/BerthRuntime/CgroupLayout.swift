@@ -3,10 +3,10 @@ import BerthCore
 /// Where this host mounts its cgroup hierarchies: v1 hierarchies (one per controller or group of
 /// controllers, plus systemd's named one), a cgroup2 mount, or both (systemd's hybrid layout: v1
 /// controllers, and a cgroup2 mount at `/sys/fs/cgroup/unified` for process tracking).
-public struct CgroupLayout: Sendable, Equatable {
+public struct CgroupLayout: Sendable, Equatable, Codable {
     /// A v1 hierarchy: its mount point and the controllers bound to it (`cpu`, `memory`,
     /// `name=systemd`, …).
-    public struct Hierarchy: Sendable, Equatable {
+    public struct Hierarchy: Sendable, Equatable, Codable {
         public var mountPoint: String
         public var controllers: [String]
 

@@ -61,8 +61,8 @@ public final class ContainerProcess: Sendable {
         }
     }
 
-    /// Creates the container: spawns init from `binary`, puts it into its cgroups with
-    /// `joinCgroups` (given its pid, before it creates any namespace or child), sends it the
+    /// Creates the container: spawns init from `binary`, moves it into `cgroup` (before it
+    /// creates any namespace or child, so that everything it starts is inside), sends it the
     /// configuration, and returns once it is set up and waiting for `start`.
     ///
     /// - Parameters:
@@ -73,36 +73,37 @@ public final class ContainerProcess: Sendable {
     ///     forwards signals to it and reaps zombies.
     public static func create(spec: RuntimeSpec, binary: InitBinary, stdio: Stdio, startFIFO: String? = nil,
                               consoleSocket: String? = nil, staysAsInit: Bool = false,
-                              joinCgroups: @escaping @Sendable (Int32) throws -> Void = { _ in }) async throws -> ContainerProcess {
+                              cgroup: Cgroup? = nil) async throws -> ContainerProcess {
         let bootstrap = try Bootstrap(spec: spec)
         let configuration: [UInt8]
         do {
-            let config = InitConfig(spec: spec, startFIFO: startFIFO, consoleSocket: consoleSocket, staysAsInit: staysAsInit)
+            let config = InitConfig(spec: spec, startFIFO: startFIFO, consoleSocket: consoleSocket, staysAsInit: staysAsInit,
+                                    cgroup: cgroup)
             configuration = Array(try JSONEncoder().encode(config))
         } catch {
             throw RuntimeError.invalid("cannot encode the configuration: \(error)")
         }
         return try await pool.run {
             try launch(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio, passing: [],
-                       joinCgroups: joinCgroups)
+                       cgroup: cgroup)
         }
     }
 
     /// Runs `process` in the running `container`: a new process that joins the namespaces of
     /// the container's `namespaces` list (at once through its pidfd where the kernel can), its
-    /// cgroups (`joinCgroups`), runs under `seccomp`, and waits for `start`. Its working directory
+    /// `cgroup`, runs under `seccomp`, and waits for `start`. Its working directory
     /// is inside the container's root. A container that is not running is a conflict.
     public static func exec(_ process: RuntimeSpec.Process, in container: ContainerProcess, namespaces: [RuntimeSpec.Namespace],
                             seccomp: RuntimeSpec.Seccomp?, binary: InitBinary, stdio: Stdio,
-                            joinCgroups: @escaping @Sendable (Int32) throws -> Void = { _ in }) async throws -> ContainerProcess {
+                            cgroup: Cgroup? = nil) async throws -> ContainerProcess {
         try await exec(process, in: container, namespaces: namespaces, seccomp: seccomp, binary: binary, stdio: stdio,
-                       throughPidfd: true, joinCgroups: joinCgroups)
+                       throughPidfd: true, cgroup: cgroup)
     }
 
     /// `exec`, with the pidfd join optional (to test the namespace files, which kernels before 5.8 need).
     static func exec(_ process: RuntimeSpec.Process, in container: ContainerProcess, namespaces: [RuntimeSpec.Namespace],
                      seccomp: RuntimeSpec.Seccomp?, binary: InitBinary, stdio: Stdio, throughPidfd: Bool,
-                     joinCgroups: @escaping @Sendable (Int32) throws -> Void) async throws -> ContainerProcess {
+                     cgroup: Cgroup?) async throws -> ContainerProcess {
         var spec = RuntimeSpec()
         spec.process = process
         var linux = RuntimeSpec.Linux()
@@ -137,7 +138,7 @@ public final class ContainerProcess: Sendable {
             let paths = files.enumerated().map { (type: $0.element.type, path: "/proc/self/fd/\($0.offset + 5)") }
             let bootstrap = Bootstrap(joining: paths, pidfd: throughPidfd ? 4 : -1)
             return try launch(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio,
-                              passing: [container.pidfd] + opened, joinCgroups: joinCgroups)
+                              passing: [container.pidfd] + opened, cgroup: cgroup)
         }
     }
 
@@ -149,7 +150,7 @@ public final class ContainerProcess: Sendable {
     /// Spawns init with `passing` as its descriptors 4…, has it take the namespace steps of
     /// `bootstrap`, sends it `configuration`, and returns once it reports ready.
     private static func launch(bootstrap: Bootstrap, configuration: [UInt8], binary: InitBinary, stdio: Stdio, passing: [Int32],
-                               joinCgroups: (Int32) throws -> Void) throws -> ContainerProcess {
+                               cgroup: Cgroup?) throws -> ContainerProcess {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw RuntimeError.system("socketpair", errno)
@@ -180,7 +181,7 @@ public final class ContainerProcess: Sendable {
             return error
         }
         do {
-            try joinCgroups(spawned)
+            try cgroup?.join(spawned)
             try channel.send(.bootstrap, bootstrap.payload)
             guard let reply = try channel.receive() else { throw RuntimeError.protocolViolation("init exited before it reported its pid") }
             if reply.kind == .error { throw RuntimeError(kind: .system, message: String(decoding: reply.payload, as: UTF8.self)) }

@@ -14,4 +14,6 @@ struct InitConfig: Codable, Sendable {
     /// Stay as PID 1 and run the command as a child (`docker run --init`): forward signals to
     /// it, reap every zombie, exit with its status.
     var staysAsInit = false
+    /// The container's cgroup, for a `cgroup` mount (`/sys/fs/cgroup`).
+    var cgroup: Cgroup?
 }

@@ -48,7 +48,7 @@ public enum InitProcess {
         }
         // A process joining a running container is already in its namespaces, whose root and
         // working directory setns gave it; a new container is set up here.
-        if !config.joinsRunningContainer { try setUpContainer(spec) }
+        if !config.joinsRunningContainer { try setUpContainer(spec, cgroup: config.cgroup) }
         if process.terminal == true {
             try openTerminal(channel, consoleSocket: config.consoleSocket, bindConsole: !config.joinsRunningContainer)
         }
@@ -99,12 +99,12 @@ public enum InitProcess {
     }
 
     /// A new container's namespaces, root file system, sysctls, hostname and masks.
-    private static func setUpContainer(_ spec: RuntimeSpec) throws(RuntimeError) {
+    private static func setUpContainer(_ spec: RuntimeSpec, cgroup: Cgroup?) throws(RuntimeError) {
         guard let root = spec.root?.path, root.hasPrefix("/") else { throw RuntimeError.invalid("the root path must be absolute") }
         if spec.linux?.namespaces?.contains(where: { $0.type == "network" && ($0.path ?? "").isEmpty }) == true {
             guard berth_loopback_up() == 0 else { throw RuntimeError.system("bring the loopback interface up", errno) }
         }
-        let filesystem = RootFilesystem(spec: spec, root: root)
+        let filesystem = RootFilesystem(spec: spec, root: root, cgroup: cgroup)
         try filesystem.prepare()
         for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
             try writeFile("/proc/sys/" + key.replacing(".", with: "/"), value, what: "sysctl \(key)")

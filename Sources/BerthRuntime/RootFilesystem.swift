@@ -13,6 +13,8 @@ import Glibc
 struct RootFilesystem {
     let spec: RuntimeSpec
     let root: String
+    /// The container's cgroup, shown at a `cgroup` mount.
+    let cgroup: Cgroup?
 
     /// Docker's default device nodes, made in a container's `/dev` tmpfs.
     static let defaultDevices: [RuntimeSpec.Device] = [
@@ -63,6 +65,9 @@ struct RootFilesystem {
             throw RuntimeError.invalid("mount destination \(mount.destination) is not absolute")
         }
         let options = MountOptions(mount.options ?? [])
+        if mount.type == "cgroup" || mount.type == "cgroup2" {
+            return try mountCgroups(at: destination, options: options, rootFD: rootFD)
+        }
         let type = mount.type ?? (options.isBind ? "bind" : "")
         let source = mount.source ?? type
         var sourceIsFile = false
@@ -84,8 +89,11 @@ struct RootFilesystem {
             guard Glibc.mount(source, path, nil, options.flags & UInt(MS_BIND | MS_REC), nil) == 0 else { throw failure(errno) }
             // A bind mount takes ro, nosuid, … only when remounted.
             if options.bindRemountFlags != 0 {
-                let flags = UInt(MS_BIND | MS_REMOUNT) | options.bindRemountFlags | currentFlags(path)
-                guard Glibc.mount(nil, path, nil, flags, nil) == 0 else { throw failure(errno) }
+                let mounted = try mountPoint(destination, rootFD: rootFD, file: sourceIsFile)
+                defer { close(mounted) }
+                let mountedPath = "/proc/self/fd/\(mounted)"
+                let flags = UInt(MS_BIND | MS_REMOUNT) | options.bindRemountFlags | currentFlags(mountedPath)
+                guard Glibc.mount(nil, mountedPath, nil, flags, nil) == 0 else { throw failure(errno) }
             }
         } else {
             let result: Int32 = if let data = options.dataString {
@@ -95,8 +103,80 @@ struct RootFilesystem {
             }
             guard result == 0 else { throw failure(errno) }
         }
-        for propagation in options.propagation {
-            guard Glibc.mount(nil, path, nil, propagation, nil) == 0 else { throw failure(errno) }
+        if !options.propagation.isEmpty {
+            // The descriptor opened before the mount names what lies under it: open it again.
+            let mounted = try mountPoint(destination, rootFD: rootFD, file: sourceIsFile)
+            defer { close(mounted) }
+            for propagation in options.propagation {
+                guard Glibc.mount(nil, "/proc/self/fd/\(mounted)", nil, propagation, nil) == 0 else { throw failure(errno) }
+            }
+        }
+    }
+
+    /// `/sys/fs/cgroup` as runc shows it: with a cgroup namespace of its own, the hierarchies
+    /// mounted afresh (their root is the container's cgroup); without one, the container's own
+    /// directory of each hierarchy bound there, so that a container sees its cgroup and nothing
+    /// above it. v1 hierarchies sit on a tmpfs, each in a directory named as on the host, with a
+    /// link for each controller of a combined one (`cpu` → `cpu,cpuacct`).
+    private func mountCgroups(at destination: String, options: MountOptions, rootFD: Int32) throws(RuntimeError) {
+        guard let cgroup else { throw RuntimeError.invalid("a cgroup mount at \(destination) needs the container's cgroup") }
+        let ownNamespace = spec.linux?.namespaces?.contains { $0.type == "cgroup" && ($0.path ?? "").isEmpty } ?? false
+        let flags = options.flags & UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_NOATIME)
+        let readOnly = options.isReadOnly
+        let failure = { (code: Int32, step: String) in
+            RuntimeError(kind: .system, message: "error mounting \"cgroup\" to rootfs at \"\(destination)\": \(step): \(errnoText(code))")
+        }
+
+        /// Mounts one hierarchy at `at` inside the root.
+        func mountHierarchy(_ at: String, type: String, data: String?, hostDirectory: String) throws(RuntimeError) {
+            let point = try mountPoint(at, rootFD: rootFD, file: false)
+            defer { close(point) }
+            let target = "/proc/self/fd/\(point)"
+            if ownNamespace {
+                let result = data.map { Glibc.mount("cgroup", target, type, flags | (readOnly ? UInt(MS_RDONLY) : 0), $0) }
+                    ?? Glibc.mount("cgroup", target, type, flags | (readOnly ? UInt(MS_RDONLY) : 0), nil)
+                guard result == 0 else { throw failure(errno, "mount \(type) \(data ?? "")") }
+            } else {
+                guard Glibc.mount(hostDirectory, target, nil, UInt(MS_BIND | MS_REC), nil) == 0 else { throw failure(errno, "bind \(hostDirectory)") }
+                let mounted = try mountPoint(at, rootFD: rootFD, file: false)
+                defer { close(mounted) }
+                let remount = UInt(MS_BIND | MS_REMOUNT) | flags | (readOnly ? UInt(MS_RDONLY) : 0)
+                guard Glibc.mount(nil, "/proc/self/fd/\(mounted)", nil, remount, nil) == 0 else {
+                    throw failure(errno, "remount \(hostDirectory)")
+                }
+            }
+        }
+
+        if cgroup.layout.mode == .v2 {
+            try mountHierarchy(destination, type: "cgroup2", data: nil, hostDirectory: (cgroup.layout.unified ?? "") + cgroup.path)
+            return
+        }
+        let base = try mountPoint(destination, rootFD: rootFD, file: false)
+        defer { close(base) }
+        guard Glibc.mount("tmpfs", "/proc/self/fd/\(base)", "tmpfs", flags, "mode=755") == 0 else { throw failure(errno, "tmpfs") }
+        var hierarchies: [(name: String, type: String, data: String?, host: String, controllers: [String])] = cgroup.layout.v1.map {
+            let name = String($0.mountPoint.split(separator: "/").last ?? "")
+            let data = $0.controllers.map { $0.hasPrefix("name=") ? "none," + $0 : $0 }.joined(separator: ",")
+            return (name, "cgroup", data, $0.mountPoint + cgroup.path, $0.controllers)
+        }
+        if let unified = cgroup.layout.unified {
+            hierarchies.append((String(unified.split(separator: "/").last ?? "unified"), "cgroup2", nil, unified + cgroup.path, []))
+        }
+        let tmpfs = try mountPoint(destination, rootFD: rootFD, file: false)
+        defer { close(tmpfs) }
+        for hierarchy in hierarchies where !hierarchy.name.isEmpty {
+            try mountHierarchy(destination + "/" + hierarchy.name, type: hierarchy.type, data: hierarchy.data, hostDirectory: hierarchy.host)
+            let controllers = hierarchy.controllers.filter { !$0.hasPrefix("name=") }
+            if controllers.count > 1 {
+                for controller in controllers where controller != hierarchy.name {
+                    _ = symlinkat(hierarchy.name, tmpfs, controller)
+                }
+            }
+        }
+        if readOnly {
+            guard Glibc.mount(nil, "/proc/self/fd/\(tmpfs)", nil, UInt(MS_REMOUNT | MS_RDONLY) | flags, nil) == 0 else {
+                throw failure(errno, "remount read-only")
+            }
         }
     }
 

@@ -18,6 +18,11 @@ extension RuntimeSpec {
         Mount(destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
     ]
 
+    /// Docker's `/sys/fs/cgroup`: the container's own cgroup, read-only (needs the container's
+    /// cgroup at creation).
+    public static let dockerCgroupMount = Mount(destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup",
+                                                options: ["ro", "nosuid", "noexec", "nodev"])
+
     /// What Docker gives a container that asks for nothing: new pid, network, ipc, uts and mount
     /// namespaces, Docker's mounts, masked and read-only paths, its 14 capabilities and its
     /// seccomp profile, root, `/` as the working directory.

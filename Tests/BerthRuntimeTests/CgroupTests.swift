@@ -63,7 +63,7 @@ func startInCgroup(_ spec: RuntimeSpec, _ cgroup: Cgroup) async throws -> Contai
         close(out.write)
     }
     let process = try await ContainerProcess.create(spec: spec, binary: binary, stdio: .init(input: null, output: out.write, error: null),
-                                                    joinCgroups: { try cgroup.join($0) })
+                                                    cgroup: cgroup)
     try await process.start()
     return ContainerRun.Created(process: process, out: out.read, err: -1)
 }
@@ -188,6 +188,28 @@ struct CgroupTests {
             close(container.out)
             #expect(exit.code == 137 || cgroup.oomKills > 0, "\(exit)")
             #expect(cgroup.oomKills >= 1)
+        }
+    }
+
+    @Test(.enabled(if: CgroupLayout.current().hierarchy(for: "pids") != nil, "needs the pids controller"),
+          arguments: [false, true])
+    func theContainerSeesItsOwnCgroupReadOnly(ownNamespace: Bool) async throws {
+        var resources = RuntimeSpec.Resources()
+        resources.pids = .init(limit: 50)
+        try await withCgroup(resources: resources) { cgroup in
+            var spec = try busyboxSpec(["sh", "-c", "ls /sys/fs/cgroup; cat /sys/fs/cgroup/pids/pids.max; touch /sys/fs/cgroup/x || echo read-only; grep pids /proc/self/cgroup"])
+            spec.mounts?.append(RuntimeSpec.dockerCgroupMount)
+            if ownNamespace { spec.linux?.namespaces?.append(.init(type: "cgroup")) }
+            let container = try await startInCgroup(spec, cgroup)
+            #expect(try await container.exit().code == 0)
+            let lines = try await container.stdout().split(separator: "\n").map(String.init)
+            let names = cgroup.layout.v1.map { String($0.mountPoint.split(separator: "/").last ?? "") }
+                + (cgroup.layout.unified.map { _ in ["unified"] } ?? [])
+            #expect(Set(lines).isSuperset(of: names), "\(lines)")
+            #expect(lines.contains("50"), "the container's own pids.max")
+            #expect(lines.contains("read-only"))
+            let membership = try #require(lines.last)
+            #expect(membership.hasSuffix(ownNamespace ? ":/" : ":\(cgroup.path)"), "\(membership)")
         }
     }
 

@@ -101,6 +101,27 @@ struct ContainerProcessTests {
         #expect(run.stdout == "mounted\nunshared\nberth\nsysrq-written\n", "\(run.stderr)")
     }
 
+    @Test func bindMountsOfDirectoriesAndFilesHonourReadOnly() async throws {
+        let shared = try TestDirectory.make("shared")
+        let readOnly = try TestDirectory.make("readonly")
+        let hostname = TestDirectory.path("hostname")
+        try "from-the-host\n".write(toFile: hostname, atomically: true, encoding: .utf8)
+        var spec = try busyboxSpec(["sh", "-c", """
+            echo written > /data/file && echo rw-ok
+            echo written > /config/file || echo ro-refused
+            cat /etc/hostname
+            """])
+        spec.mounts? += [
+            .init(destination: "/data", type: "bind", source: shared, options: ["rbind", "rw"]),
+            .init(destination: "/config", type: "bind", source: readOnly, options: ["rbind", "ro"]),
+            .init(destination: "/etc/hostname", type: "bind", source: hostname, options: ["rbind", "ro"]),
+        ]
+        let run = try await ContainerRun.run(spec)
+        #expect(run.stdout == "rw-ok\nro-refused\nfrom-the-host\n", "\(run.stderr)")
+        #expect(try String(contentsOfFile: shared + "/file", encoding: .utf8) == "written\n", "the write reached the host")
+        #expect(!FileManager.default.fileExists(atPath: readOnly + "/file"))
+    }
+
     @Test func aNewNetworkNamespaceHasLoopbackUp() async throws {
         let run = try await ContainerRun.run(try busyboxSpec(["sh", "-c", "cat /sys/class/net/lo/flags; ls /sys/class/net"]))
         #expect(run.stdout == "0x9\nlo\n", "IFF_UP | IFF_LOOPBACK, and no other interface")

@@ -20,7 +20,7 @@ func execute(_ process: RuntimeSpec.Process, in container: ContainerRun.Created,
         executed = try await ContainerProcess.exec(process, in: container.process, namespaces: spec.linux?.namespaces ?? [],
                                                    seccomp: spec.linux?.seccomp, binary: binary,
                                                    stdio: .init(input: null, output: out.write, error: err.write),
-                                                   throughPidfd: throughPidfd, joinCgroups: { pid in try cgroup?.join(pid) })
+                                                   throughPidfd: throughPidfd, cgroup: cgroup)
     } catch {
         close(out.read)
         close(err.read)

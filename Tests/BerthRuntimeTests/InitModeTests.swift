@@ -44,7 +44,7 @@ struct InitModeTests {
     @Test func orphansAreReapedByInitAndNotWithoutIt() async throws {
         // The subshell exits at once, orphaning its `sleep` to PID 1; the command then becomes a
         // `sleep` that reaps nobody. A `ps` run in the container a moment later tells.
-        let spec = try busyboxSpec(["sh", "-c", "(sleep 0.1 &); exec sleep 3"])
+        let spec = try busyboxSpec(["sh", "-c", "(sleep 0.1 &); exec sleep 30"])
         func zombies(_ container: ContainerRun.Created) async throws -> [Substring] {
             try await Task.sleep(for: .milliseconds(700))
             let table = try await execute(execProcess(["ps", "-o", "stat,comm"]), in: container, spec: spec).stdout
