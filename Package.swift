@@ -16,6 +16,8 @@ let package = Package(
         // The async test harness: in-memory and live servers and a test client.
         .library(name: "BerthTesting", targets: ["BerthTesting"]),
         .executable(name: "berthd", targets: ["berthd"]),
+        // The runtime with runc's command line, for OCI consumers such as containerd's shim.
+        .executable(name: "berth-runtime", targets: ["berth-runtime"]),
         // The load generator for benchmarks (CONTRIBUTING.md, "Benchmarks").
         .executable(name: "berth-bench", targets: ["berth-bench"]),
     ],
@@ -52,6 +54,7 @@ let package = Package(
                                                     "BerthTLS", "BerthLogging"], swiftSettings: strict),
         .target(name: "BerthTesting", dependencies: ["CBerthSys", "BerthSync", "BerthServer", "BerthTransport"], swiftSettings: strict),
         .executableTarget(name: "berthd", dependencies: ["BerthDaemon", "BerthRuntime"], swiftSettings: strict),
+        .executableTarget(name: "berth-runtime", dependencies: ["BerthCore", "BerthRuntime", "BerthTransport"], swiftSettings: strict),
         .executableTarget(name: "berth-bench", dependencies: ["CBerthSys"], swiftSettings: strict),
         .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore"], swiftSettings: strict),
         .testTarget(name: "BerthAPITests", dependencies: ["BerthAPI", "BerthCore", "BerthServer", "BerthSync", "BerthTesting"],
@@ -59,7 +62,7 @@ let package = Package(
         .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthAPI", "BerthCore", "BerthSync", "CBerthSys",
                                                             "CArchive"],
                     swiftSettings: strict),
-        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthTesting", "BerthTransport"],
+        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthTesting", "BerthTransport", "CBerthRuntime", "CBerthSys"],
                     swiftSettings: strict),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthCore", "BerthHTTP"], swiftSettings: strict),
         .testTarget(name: "BerthServerTests", dependencies: ["BerthCore", "BerthSync", "BerthHTTP", "BerthLogging", "BerthServer",

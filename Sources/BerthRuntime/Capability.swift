@@ -13,6 +13,9 @@ public enum Capability {
         "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
     ]
 
+    /// Every capability name this build knows, in number order.
+    public static var knownNames: [String] { names }
+
     /// Docker's default set: what a container that asks for nothing gets.
     public static let dockerDefaults: [String] = [
         "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",

@@ -23,7 +23,7 @@ public final class ContainerProcess: Sendable {
     public let console: Console?
     /// A pidfd of PID 1: it names that process only, so signalling through it after the exit
     /// fails (ESRCH) instead of reaching a process that took the number over.
-    private let pidfd: Int32
+    let pidfd: Int32
     private let channel: InitChannel
     private let state = Locked(State())
 
@@ -77,15 +77,27 @@ public final class ContainerProcess: Sendable {
         let bootstrap = try Bootstrap(spec: spec)
         let configuration: [UInt8]
         do {
-            let config = InitConfig(spec: spec, startFIFO: startFIFO, consoleSocket: consoleSocket, staysAsInit: staysAsInit,
-                                    cgroup: cgroup)
+            // The FIFO and the console socket are reached through descriptors (4, 5 in init):
+            // after pivot_root their paths name nothing.
+            let fifoDescriptor: Int32? = startFIFO == nil ? nil : 4
+            let consoleDescriptor: Int32? = consoleSocket == nil ? nil : (startFIFO == nil ? 4 : 5)
+            let config = InitConfig(spec: spec, startFIFODescriptor: fifoDescriptor, consoleSocketDescriptor: consoleDescriptor,
+                                    staysAsInit: staysAsInit, cgroup: cgroup)
             configuration = Array(try JSONEncoder().encode(config))
         } catch {
             throw RuntimeError.invalid("cannot encode the configuration: \(error)")
         }
         return try await pool.run {
-            try launch(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio, passing: [],
-                       cgroup: cgroup)
+            var passing: [Int32] = []
+            if let startFIFO {
+                let fd = open(startFIFO, BERTH_O_PATH | O_CLOEXEC)
+                guard fd >= 0 else { throw RuntimeError.system("open \(startFIFO)", errno) }
+                passing.append(fd)
+            }
+            defer { for fd in passing { close(fd) } }
+            if let consoleSocket { passing.append(try ConsoleSocket.connect(to: consoleSocket)) }
+            return try launch(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio, passing: passing,
+                              cgroup: cgroup)
         }
     }
 
@@ -94,16 +106,40 @@ public final class ContainerProcess: Sendable {
     /// `cgroup`, runs under `seccomp`, and waits for `start`. Its working directory
     /// is inside the container's root. A container that is not running is a conflict.
     public static func exec(_ process: RuntimeSpec.Process, in container: ContainerProcess, namespaces: [RuntimeSpec.Namespace],
-                            seccomp: RuntimeSpec.Seccomp?, binary: InitBinary, stdio: Stdio,
+                            seccomp: RuntimeSpec.Seccomp?, binary: InitBinary, stdio: Stdio, consoleSocket: String? = nil,
                             cgroup: Cgroup? = nil) async throws -> ContainerProcess {
-        try await exec(process, in: container, namespaces: namespaces, seccomp: seccomp, binary: binary, stdio: stdio,
-                       throughPidfd: true, cgroup: cgroup)
+        try await exec(process, container: (container.pid, container.pidfd), namespaces: namespaces, seccomp: seccomp,
+                       binary: binary, stdio: stdio, consoleSocket: consoleSocket, throughPidfd: true, cgroup: cgroup)
+    }
+
+    /// `exec` into a container known by the pid of its PID 1 (`berth-runtime exec`, which did not
+    /// create it). `startTime` (field 22 of `/proc/PID/stat`, recorded at creation) tells the
+    /// container from a process that took its pid since.
+    public static func exec(_ process: RuntimeSpec.Process, inContainerWithPid pid: Int32, startTime: UInt64?,
+                            namespaces: [RuntimeSpec.Namespace], seccomp: RuntimeSpec.Seccomp?, binary: InitBinary, stdio: Stdio,
+                            consoleSocket: String? = nil, cgroup: Cgroup? = nil) async throws -> ContainerProcess {
+        let pidfd = berth_pidfd_open(pid)
+        guard pidfd >= 0 else { throw RuntimeError(kind: .conflict, message: "container is not running") }
+        defer { close(pidfd) }
+        if let startTime, processStartTime(pid) != startTime {
+            throw RuntimeError(kind: .conflict, message: "container is not running")
+        }
+        return try await exec(process, container: (pid, pidfd), namespaces: namespaces, seccomp: seccomp, binary: binary,
+                              stdio: stdio, consoleSocket: consoleSocket, throughPidfd: true, cgroup: cgroup)
+    }
+
+    /// Field 22 (starttime) of `/proc/PID/stat`, counted after the command name (which may hold
+    /// spaces and parentheses).
+    public static func processStartTime(_ pid: Int32) -> UInt64? {
+        guard let stat = SmallFile.text("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? UInt64(fields[19]) : nil
     }
 
     /// `exec`, with the pidfd join optional (to test the namespace files, which kernels before 5.8 need).
-    static func exec(_ process: RuntimeSpec.Process, in container: ContainerProcess, namespaces: [RuntimeSpec.Namespace],
-                     seccomp: RuntimeSpec.Seccomp?, binary: InitBinary, stdio: Stdio, throughPidfd: Bool,
-                     cgroup: Cgroup?) async throws -> ContainerProcess {
+    static func exec(_ process: RuntimeSpec.Process, container: (pid: Int32, pidfd: Int32), namespaces: [RuntimeSpec.Namespace],
+                     seccomp: RuntimeSpec.Seccomp?, binary: InitBinary, stdio: Stdio, consoleSocket: String? = nil,
+                     throughPidfd: Bool, cgroup: Cgroup?) async throws -> ContainerProcess {
         var spec = RuntimeSpec()
         spec.process = process
         var linux = RuntimeSpec.Linux()
@@ -111,7 +147,10 @@ public final class ContainerProcess: Sendable {
         spec.linux = linux
         let configuration: [UInt8]
         do {
-            configuration = Array(try JSONEncoder().encode(InitConfig(spec: spec, joinsRunningContainer: true)))
+            // In init: 4 is the container's pidfd, 5… the namespace files, then the console socket.
+            let config = InitConfig(spec: spec, consoleSocketDescriptor: consoleSocket == nil ? nil : Int32(5 + namespaces.count),
+                                    joinsRunningContainer: true)
+            configuration = Array(try JSONEncoder().encode(config))
         } catch {
             throw RuntimeError.invalid("cannot encode the configuration: \(error)")
         }
@@ -134,11 +173,13 @@ public final class ContainerProcess: Sendable {
             guard berth_pidfd_send_signal(container.pidfd, 0) == 0 else {
                 throw RuntimeError(kind: .conflict, message: "container is not running")
             }
-            // In init: 4 is the container's pidfd, 5… the namespace files.
+            var console: [Int32] = []
+            if let consoleSocket { console.append(try ConsoleSocket.connect(to: consoleSocket)) }
+            defer { for fd in console { close(fd) } }
             let paths = files.enumerated().map { (type: $0.element.type, path: "/proc/self/fd/\($0.offset + 5)") }
             let bootstrap = Bootstrap(joining: paths, pidfd: throughPidfd ? 4 : -1)
             return try launch(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio,
-                              passing: [container.pidfd] + opened, cgroup: cgroup)
+                              passing: [container.pidfd] + opened + console, cgroup: cgroup)
         }
     }
 

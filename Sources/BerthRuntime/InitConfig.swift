@@ -2,12 +2,14 @@
 struct InitConfig: Codable, Sendable {
     /// The container's configuration, its root an absolute path.
     var spec: RuntimeSpec
-    /// Wait for `start` by opening this FIFO for writing (`berth-runtime create`, whose process
-    /// exits before `start` comes), instead of by a message on the init socket.
-    var startFIFO: String?
-    /// Send a terminal's master to this unix socket (`berth-runtime --console-socket`) instead of
-    /// over the init socket.
-    var consoleSocket: String?
+    /// Wait for `start` by opening for writing the FIFO this descriptor (O_PATH) names
+    /// (`berth-runtime create`, whose process exits before `start` comes), instead of by a message
+    /// on the init socket.
+    var startFIFODescriptor: Int32?
+    /// Send a terminal's master over this connected unix socket (`berth-runtime --console-socket`,
+    /// connected by the creator: after pivot_root its path names nothing) instead of over the
+    /// init socket.
+    var consoleSocketDescriptor: Int32?
     /// Run `spec.process` in a running container, whose namespaces init's constructor joined
     /// (`docker exec`), instead of setting up a new one.
     var joinsRunningContainer = false

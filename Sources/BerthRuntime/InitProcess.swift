@@ -50,7 +50,7 @@ public enum InitProcess {
         // working directory setns gave it; a new container is set up here.
         if !config.joinsRunningContainer { try setUpContainer(spec, cgroup: config.cgroup) }
         if process.terminal == true {
-            try openTerminal(channel, consoleSocket: config.consoleSocket, bindConsole: !config.joinsRunningContainer)
+            try openTerminal(channel, consoleSocket: config.consoleSocketDescriptor, bindConsole: !config.joinsRunningContainer)
         }
         if let adjustment = process.oomScoreAdj {
             try writeFile("/proc/self/oom_score_adj", String(adjustment), what: "oom_score_adj")
@@ -80,8 +80,8 @@ public enum InitProcess {
         _ = berth_close_range_cloexec(3)
 
         try channel.send(.ready)
-        if let fifo = config.startFIFO {
-            let fd = open(fifo, O_WRONLY | O_CLOEXEC)  // blocks until `start` opens it
+        if let descriptor = config.startFIFODescriptor {
+            let fd = open("/proc/self/fd/\(descriptor)", O_WRONLY | O_CLOEXEC)  // blocks until `start` opens it
             guard fd >= 0 else { throw RuntimeError.system("open the start fifo", errno) }
             _ = write(fd, "0", 1)
             close(fd)
@@ -117,8 +117,8 @@ public enum InitProcess {
 
     /// A terminal from the container's own devpts becomes the process's stdin, stdout, stderr
     /// and controlling terminal (and, in a new container, `/dev/console`); its master goes to
-    /// the creator over the init socket, or to `consoleSocket` (`berth-runtime --console-socket`).
-    private static func openTerminal(_ channel: InitChannel, consoleSocket: String?, bindConsole: Bool) throws(RuntimeError) {
+    /// the creator over the init socket, or over `consoleSocket` (`berth-runtime --console-socket`).
+    private static func openTerminal(_ channel: InitChannel, consoleSocket: Int32?, bindConsole: Bool) throws(RuntimeError) {
         var master: Int32 = -1
         var name = [CChar](repeating: 0, count: 128)
         guard berth_open_pty(&master, &name, name.count) == 0 else { throw RuntimeError.system("open a terminal in the container", errno) }
@@ -134,7 +134,10 @@ public enum InitProcess {
             }
         }
         if let consoleSocket {
-            try sendToConsoleSocket(consoleSocket, master: master, name: slavePath)
+            // runc's console socket: the master, with the terminal's name as the message.
+            let sent = Array(slavePath.utf8).withUnsafeBytes { berth_send_with_fd(consoleSocket, $0.baseAddress, $0.count, master) }
+            close(consoleSocket)
+            guard sent >= 0 else { throw RuntimeError.system("send the terminal to the console socket", errno) }
         } else {
             try channel.send(.console, descriptor: master)
         }
@@ -143,27 +146,6 @@ public enum InitProcess {
         }
         if slave > 2 { close(slave) }
         guard berth_make_controlling_terminal(0) == 0 else { throw RuntimeError.system("make the terminal controlling", errno) }
-    }
-
-    /// runc's console socket: connect to the unix socket and send the master with the
-    /// terminal's name as the message.
-    private static func sendToConsoleSocket(_ path: String, master: Int32, name: String) throws(RuntimeError) {
-        let socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { throw RuntimeError.system("socket", errno) }
-        defer { close(socket) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw RuntimeError.invalid("console socket path too long") }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { throw RuntimeError.system("connect to the console socket \(path)", errno) }
-        let sent = Array(name.utf8).withUnsafeBytes { berth_send_with_fd(socket, $0.baseAddress, $0.count, master) }
-        guard sent >= 0 else { throw RuntimeError.system("send the terminal to the console socket", errno) }
     }
 
     /// The executable `name` names, as Go's `exec.LookPath` finds it (runc's words on failure).

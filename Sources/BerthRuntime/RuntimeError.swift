@@ -18,7 +18,7 @@ public struct RuntimeError: KindedError, CustomStringConvertible, Equatable {
     public static func invalid(_ message: String) -> RuntimeError { RuntimeError(kind: .invalidParameter, message: message) }
 
     /// A system call that failed: `<operation>: <errno text>`.
-    static func system(_ operation: String, _ code: Int32) -> RuntimeError {
+    public static func system(_ operation: String, _ code: Int32) -> RuntimeError {
         RuntimeError(kind: .system, message: "\(operation): \(errnoText(code))")
     }
 

@@ -17,7 +17,8 @@ func execute(_ process: RuntimeSpec.Process, in container: ContainerRun.Created,
             close(out.write)
             close(err.write)
         }
-        executed = try await ContainerProcess.exec(process, in: container.process, namespaces: spec.linux?.namespaces ?? [],
+        executed = try await ContainerProcess.exec(process, container: (container.process.pid, container.process.pidfd),
+                                                   namespaces: spec.linux?.namespaces ?? [],
                                                    seccomp: spec.linux?.seccomp, binary: binary,
                                                    stdio: .init(input: null, output: out.write, error: err.write),
                                                    throughPidfd: throughPidfd, cgroup: cgroup)

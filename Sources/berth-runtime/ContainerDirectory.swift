@@ -1,0 +1,112 @@
+import BerthCore
+import BerthRuntime
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A container's state under the runtime's root: `<root>/<id>/state.json` (what `create`
+/// learned: init's pid and start time, the bundle, the configuration, the cgroup) and, until
+/// `start`, the `exec.fifo` that init waits on.
+struct ContainerDirectory {
+    let root: String
+    let id: String
+
+    var path: String { root + "/" + id }
+    var fifo: String { path + "/exec.fifo" }
+    var stateFile: String { path + "/state.json" }
+
+    /// What `create` records.
+    struct Record: Codable {
+        var id: String
+        var pid: Int32
+        /// Field 22 of `/proc/PID/stat` when created: a process that later takes the pid has
+        /// another.
+        var startTime: UInt64
+        var bundle: String
+        var rootfs: String
+        var created: String
+        var spec: RuntimeSpec
+        var cgroup: Cgroup?
+    }
+
+    enum Status: String {
+        case created, running, paused, stopped
+    }
+
+    /// runc's rule for IDs: letters, digits, `_`, `+`, `-`, `.`, not `.` or `..`.
+    init(root: String, id: String) throws(RuntimeError) {
+        let allowed = id.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "_+-.".unicodeScalars.contains($0) }
+        guard !id.isEmpty, allowed, id != ".", id != ".." else { throw RuntimeError.invalid("invalid container id format: \(id)") }
+        self.root = root
+        self.id = id
+    }
+
+    /// Creates the directory and the FIFO; an existing container is an error.
+    func create() throws(RuntimeError) {
+        if mkdir(root, 0o711) != 0 && errno != EEXIST { throw RuntimeError.system("mkdir \(root)", errno) }
+        guard mkdir(path, 0o711) == 0 else {
+            if errno == EEXIST { throw RuntimeError(kind: .conflict, message: "container with id exists: \(id)") }
+            throw RuntimeError.system("mkdir \(path)", errno)
+        }
+        let previous = umask(0)
+        defer { umask(previous) }
+        guard mkfifo(fifo, 0o622) == 0 else { throw RuntimeError.system("mkfifo \(fifo)", errno) }
+    }
+
+    func load() throws(RuntimeError) -> Record {
+        guard let text = SmallFile.text(stateFile) else {
+            throw RuntimeError(kind: .notFound, message: "container does not exist")
+        }
+        do {
+            return try JSONDecoder().decode(Record.self, from: Data(text.utf8))
+        } catch {
+            throw RuntimeError(kind: .system, message: "read \(stateFile): \(error)")
+        }
+    }
+
+    func save(_ record: Record) throws(RuntimeError) {
+        do {
+            try DurableFile.write(Array(try JSONEncoder.goStyle(sortedKeys: false).encode(record)), to: stateFile)
+        } catch let error as RuntimeError {
+            throw error
+        } catch {
+            throw RuntimeError(kind: .system, message: "write \(stateFile): \(error)")
+        }
+    }
+
+    func remove() {
+        unlink(fifo)
+        unlink(stateFile)
+        rmdir(path)
+    }
+
+    /// Where the container is in its life, from its init's process and its cgroup.
+    func status(of record: Record) -> Status {
+        guard ContainerProcess.processStartTime(record.pid) == record.startTime, !Self.isZombie(record.pid) else { return .stopped }
+        if access(fifo, F_OK) == 0 { return .created }
+        if record.cgroup?.isFrozen == true { return .paused }
+        return .running
+    }
+
+    /// Every container under `root`.
+    static func all(in root: String) -> [ContainerDirectory] {
+        guard let directory = opendir(root) else { return [] }
+        defer { closedir(directory) }
+        var found: [ContainerDirectory] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != ".", name != "..", let container = try? ContainerDirectory(root: root, id: name),
+               access(container.stateFile, F_OK) == 0 {
+                found.append(container)
+            }
+        }
+        return found.sorted { $0.id < $1.id }
+    }
+
+    /// A zombie has exited and waits for its parent to collect it.
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = SmallFile.text("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
+    }
+}
