@@ -36,11 +36,7 @@ struct StorageLayout: Sendable {
 
     /// Creates `path` and its missing parents (mode 0700 for new ones, as dockerd's are).
     func makeDirectories(_ path: String) throws(FileError) {
-        var built = ""
-        for part in path.split(separator: "/") {
-            built += "/" + part
-            if mkdir(built, 0o700) != 0 && errno != EEXIST { throw FileError("mkdir", built) }
-        }
+        try BerthCore.makeDirectories(path, mode: 0o700)
     }
 
     /// Whether an overlay with an upper layer under `directory` mounts (the kernel has overlayfs

@@ -42,8 +42,12 @@ public struct Cgroup: Sendable, Equatable, Codable {
     // MARK: Lifecycle
 
     /// Creates the directories, with the controllers v2 needs enabled above them, and applies
-    /// `resources`. A failure removes what was created.
+    /// `resources`; a device list is followed by the devices every container's /dev holds, as
+    /// runc does (dockerd lists only its own, /dev/full and the ptys are missing from it). A
+    /// failure removes what was created.
     public func create(_ resources: RuntimeSpec.Resources?) throws(RuntimeError) {
+        var resources = resources
+        if let rules = resources?.devices { resources?.devices = rules + RuntimeSpec.DeviceRule.alwaysAllowed }
         do {
             for hierarchy in layout.v1 {
                 try makeDirectories(root: hierarchy.mountPoint, cpuset: hierarchy.controllers.contains("cpuset"))

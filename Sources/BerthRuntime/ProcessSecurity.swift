@@ -6,7 +6,8 @@ import Glibc
 /// The identity and privileges of a container's process, applied by its init in runc's order:
 /// the bounding set is narrowed while init is still root with every capability, the user and
 /// groups are set with the permitted capabilities kept across `setuid`, then the capability
-/// sets, the ambient set and no_new_privs.
+/// sets, the ambient set and no_new_privs. Capabilities outside the creator's bounding set are
+/// left out rather than refused, so a privileged container gets all the creator holds.
 struct ProcessSecurity {
     let process: RuntimeSpec.Process
 
@@ -52,13 +53,19 @@ struct ProcessSecurity {
     func applyAfterUser() throws(RuntimeError) {
         if let capabilities = process.capabilities {
             _ = berth_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0)
-            var effective = try Capability.bits(capabilities.effective)
-            var permitted = try Capability.bits(capabilities.permitted)
-            var inheritable = try Capability.bits(capabilities.inheritable)
+            // A capability the creator does not hold cannot be granted: a privileged container
+            // gets every one it holds (the bounding set, narrowed above, says which).
+            let held = try Capability.bits(Capability.boundingSet())
+            func grantable(_ names: [String]?) throws(RuntimeError) -> [UInt32] {
+                try zip(Capability.bits(names), held).map { $0 & $1 }
+            }
+            var effective = try grantable(capabilities.effective)
+            var permitted = try grantable(capabilities.permitted)
+            var inheritable = try grantable(capabilities.inheritable)
             guard berth_capset(&effective, &permitted, &inheritable) == 0 else { throw RuntimeError.system("capset", errno) }
             _ = berth_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0)
             for name in capabilities.ambient ?? [] {
-                guard let number = Capability.number(name) else { continue }
+                guard let number = Capability.number(name), held[number / 32] & (1 << UInt32(number % 32)) != 0 else { continue }
                 guard berth_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_RAISE), UInt(number), 0, 0) == 0 else {
                     throw RuntimeError.system("raise the ambient capability \(name)", errno)
                 }

@@ -48,3 +48,16 @@ extension RuntimeSpec {
         return spec
     }
 }
+
+extension RuntimeSpec.DeviceRule {
+    /// What every container may use whatever its configuration says (runc's list): mknod of
+    /// any device, the nodes of the default /dev, the ptys, and /dev/net/tun.
+    public static let alwaysAllowed: [Self] = [
+        Self(allow: true, type: "c", access: "m"), Self(allow: true, type: "b", access: "m"),
+        Self(allow: true, type: "c", major: 1, minor: 3, access: "rwm"), Self(allow: true, type: "c", major: 1, minor: 8, access: "rwm"),
+        Self(allow: true, type: "c", major: 1, minor: 7, access: "rwm"), Self(allow: true, type: "c", major: 5, minor: 0, access: "rwm"),
+        Self(allow: true, type: "c", major: 1, minor: 5, access: "rwm"), Self(allow: true, type: "c", major: 1, minor: 9, access: "rwm"),
+        Self(allow: true, type: "c", major: 136, access: "rwm"), Self(allow: true, type: "c", major: 5, minor: 2, access: "rwm"),
+        Self(allow: true, type: "c", major: 10, minor: 200, access: "rwm"),
+    ]
+}

@@ -44,7 +44,7 @@ struct ContainerDirectory {
 
     /// Creates the directory and the FIFO; an existing container is an error.
     func create() throws(RuntimeError) {
-        if mkdir(root, 0o711) != 0 && errno != EEXIST { throw RuntimeError.system("mkdir \(root)", errno) }
+        do { try makeDirectories(root, mode: 0o711) } catch { throw RuntimeError(kind: .system, message: "\(error)") }
         guard mkdir(path, 0o711) == 0 else {
             if errno == EEXIST { throw RuntimeError(kind: .conflict, message: "container with id exists: \(id)") }
             throw RuntimeError.system("mkdir \(path)", errno)

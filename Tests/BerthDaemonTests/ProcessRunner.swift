@@ -12,15 +12,18 @@ enum ProcessRunner {
     }
 
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                    directory workingDirectory: String? = nil) async throws -> Outcome {
+                    directory workingDirectory: String? = nil, input: String? = nil) async throws -> Outcome {
         let directory = NSTemporaryDirectory()
         let outPath = directory + "berth-out-\(UUID().uuidString)"
         let errPath = directory + "berth-err-\(UUID().uuidString)"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let inPath = directory + "berth-in-\(UUID().uuidString)"
+        if let input { _ = FileManager.default.createFile(atPath: inPath, contents: Data(input.utf8)) }
         defer {
             try? FileManager.default.removeItem(atPath: outPath)
             try? FileManager.default.removeItem(atPath: errPath)
+            if input != nil { try? FileManager.default.removeItem(atPath: inPath) }
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -30,7 +33,7 @@ enum ProcessRunner {
         process.environment = ProcessInfo.processInfo.environment.merging(sanitizer) { $1 }.merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = input == nil ? FileHandle.nullDevice : try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do { try process.run() } catch { continuation.resume(throwing: error) }

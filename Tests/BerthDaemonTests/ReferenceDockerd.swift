@@ -9,9 +9,10 @@ import Glibc
 /// exec root and socket of its own and no networking set up (`--iptables=false --bridge=none`),
 /// and stopped with its containerd when the test ends.
 final class ReferenceDockerd: Sendable {
-    /// Runs `body` against a fresh dockerd and stops it afterwards, also when `body` throws.
-    static func with<T>(_ body: (ReferenceDockerd) async throws -> T) async throws -> T {
-        let dockerd = try await ReferenceDockerd()
+    /// Runs `body` against a fresh dockerd started with `arguments` besides its own, and stops it
+    /// afterwards, also when `body` throws.
+    static func with<T>(arguments: [String] = [], _ body: (ReferenceDockerd) async throws -> T) async throws -> T {
+        let dockerd = try await ReferenceDockerd(arguments: arguments)
         do {
             let result = try await body(dockerd)
             await dockerd.stop()
@@ -29,7 +30,7 @@ final class ReferenceDockerd: Sendable {
 
     static var binary: String? { ProcessRunner.find("dockerd") }
 
-    private init() async throws {
+    private init(arguments: [String]) async throws {
         guard let binary = Self.binary else { throw TestImage.TestImageError("dockerd is not installed") }
         directory = TestDirectory.path("dockerd")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -37,7 +38,7 @@ final class ReferenceDockerd: Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["--data-root", directory + "/data", "--exec-root", directory + "/exec", "--pidfile", directory + "/pid",
-                             "-H", "unix://" + socket, "--iptables=false", "--bridge=none"]
+                             "-H", "unix://" + socket, "--iptables=false", "--bridge=none"] + arguments
         let log = directory + "/dockerd.log"
         try Data().write(to: URL(fileURLWithPath: log))
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

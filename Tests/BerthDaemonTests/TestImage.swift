@@ -8,7 +8,7 @@ enum TestImage {
     static var available: Bool { FileManager.default.isExecutableFile(atPath: busybox) && ProcessRunner.find("tar") != nil }
 
     /// Writes the root file system's tar under `directory` and returns its path: `/bin/busybox`,
-    /// its applets `sh`, `ls`, `cat`, `echo`, `true` as symlinks, and `/etc/passwd`.
+    /// its applets `sh`, `ls`, `cat`, `echo`, `true`, `sleep`, `unshare` as symlinks, and `/etc/passwd`.
     static func rootfsTar(in directory: String, marker: String = "berth") async throws -> String {
         let root = directory + "/rootfs-\(marker)"
         try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
@@ -16,7 +16,7 @@ enum TestImage {
         try FileManager.default.createDirectory(atPath: root + "/tmp", withIntermediateDirectories: true)
         _ = try? FileManager.default.removeItem(atPath: root + "/bin/busybox")
         try FileManager.default.copyItem(atPath: busybox, toPath: root + "/bin/busybox")
-        for applet in ["sh", "ls", "cat", "echo", "true"] where !FileManager.default.fileExists(atPath: root + "/bin/" + applet) {
+        for applet in ["sh", "ls", "cat", "echo", "true", "sleep", "unshare"] where !FileManager.default.fileExists(atPath: root + "/bin/" + applet) {
             try FileManager.default.createSymbolicLink(atPath: root + "/bin/" + applet, withDestinationPath: "busybox")
         }
         try "root:x:0:0:root:/root:/bin/sh\n".write(toFile: root + "/etc/passwd", atomically: true, encoding: .utf8)
