@@ -13,10 +13,20 @@ struct Bootstrap: Equatable {
     /// through it.
     var pidfd: Int32 = -1
     var pidfdFlags: UInt32 = 0
+    /// The cgroup init moves itself into first (BERTH_JOIN_CGROUP_* entries).
+    var cgroups: [(type: UInt32, path: String)] = []
 
     static func == (a: Bootstrap, b: Bootstrap) -> Bool {
         a.unshareFlags == b.unshareFlags && a.pidfd == b.pidfd && a.pidfdFlags == b.pidfdFlags
             && a.joins.elementsEqual(b.joins) { $0.type == $1.type && $0.path == $1.path }
+            && a.cgroups.elementsEqual(b.cgroups) { $0.type == $1.type && $0.path == $1.path }
+    }
+
+    /// Has init move itself into `cgroup`, in every hierarchy, before any namespace step: a
+    /// process moving itself takes no global lock (see BERTH_JOIN_CGROUP_V1_TASKS).
+    mutating func join(_ cgroup: Cgroup) {
+        cgroups = cgroup.layout.v1.map { (BERTH_JOIN_CGROUP_V1_TASKS, $0.mountPoint + cgroup.path + "/tasks") }
+            + (cgroup.unifiedDirectory.map { [(BERTH_JOIN_CGROUP_V2, $0)] } ?? [])
     }
 
     /// Joining every namespace of a running container: through its pidfd (descriptor `pidfd` in
@@ -60,9 +70,9 @@ struct Bootstrap: Equatable {
     /// The payload of the BERTH_MSG_BOOTSTRAP message.
     var payload: [UInt8] {
         var head = berth_bootstrap(magic: BERTH_BOOTSTRAP_MAGIC, unshare_flags: unshareFlags,
-                                   join_count: UInt32(joins.count), pidfd: pidfd, pidfd_flags: pidfdFlags)
+                                   join_count: UInt32(cgroups.count + joins.count), pidfd: pidfd, pidfd_flags: pidfdFlags)
         var bytes = withUnsafeBytes(of: &head) { Array($0) }
-        for join in joins {
+        for join in cgroups + joins {
             let path = Array(join.path.utf8)
             var entry: (UInt32, UInt32) = (join.type, UInt32(path.count))
             bytes += withUnsafeBytes(of: &entry) { Array($0) } + path

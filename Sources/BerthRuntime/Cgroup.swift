@@ -6,7 +6,7 @@ import Glibc
 /// A container's cgroup, the same path in every hierarchy the host mounts: v1 controllers,
 /// cgroup2, or both (hybrid: limits through v1, membership in the cgroup2 mount too, whose
 /// `cgroup.kill` and `cgroup.freeze` work without controllers). One interface whatever the layout:
-/// create with limits, join, update, freeze and thaw, kill every process, list them, count OOM
+/// create with limits, update, freeze and thaw, kill every process, list them, count OOM
 /// kills, destroy. Every call is blocking file-system work: make it from a blocking pool.
 public struct Cgroup: Sendable, Equatable, Codable {
     /// The path inside each hierarchy (`/docker/<id>`), absolute, without `..`.
@@ -60,13 +60,6 @@ public struct Cgroup: Sendable, Equatable, Codable {
         } catch {
             try? destroy()
             throw error
-        }
-    }
-
-    /// Moves `pid` (and the threads of its process) into the cgroup in every hierarchy.
-    public func join(_ pid: Int32) throws(RuntimeError) {
-        for directory in directories {
-            try CgroupFile.write(directory + "/cgroup.procs", String(pid))
         }
     }
 

@@ -61,8 +61,8 @@ public final class ContainerProcess: Sendable {
         }
     }
 
-    /// Creates the container: spawns init from `binary`, moves it into `cgroup` (before it
-    /// creates any namespace or child, so that everything it starts is inside), sends it the
+    /// Creates the container: spawns init from `binary`, which moves itself into `cgroup` (before
+    /// it creates any namespace or child, so that everything it starts is inside), sends it the
     /// configuration, and returns once it is set up and waiting for `start`.
     ///
     /// - Parameters:
@@ -192,6 +192,11 @@ public final class ContainerProcess: Sendable {
     /// `bootstrap`, sends it `configuration`, and returns once it reports ready.
     private static func launch(bootstrap: Bootstrap, configuration: [UInt8], binary: InitBinary, stdio: Stdio, passing: [Int32],
                                cgroup: Cgroup?) throws -> ContainerProcess {
+        var bootstrap = bootstrap
+        if let cgroup { bootstrap.join(cgroup) }
+        guard bootstrap.cgroups.count + bootstrap.joins.count <= Int(BERTH_JOIN_MAX) else {
+            throw RuntimeError.invalid("too many cgroup hierarchies and namespaces to join")
+        }
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw RuntimeError.system("socketpair", errno)
@@ -222,7 +227,6 @@ public final class ContainerProcess: Sendable {
             return error
         }
         do {
-            try cgroup?.join(spawned)
             try channel.send(.bootstrap, bootstrap.payload)
             guard let reply = try channel.receive() else { throw RuntimeError.protocolViolation("init exited before it reported its pid") }
             if reply.kind == .error { throw RuntimeError(kind: .system, message: String(decoding: reply.payload, as: UTF8.self)) }

@@ -64,8 +64,13 @@ struct ProcessSecurity {
             var inheritable = try grantable(capabilities.inheritable)
             guard berth_capset(&effective, &permitted, &inheritable) == 0 else { throw RuntimeError.system("capset", errno) }
             _ = berth_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0)
+            // The kernel raises an ambient capability only if it is permitted and inheritable
+            // (runc's default spec asks for ambient ones that are not inheritable): others are
+            // left out, as runc does with a warning.
             for name in capabilities.ambient ?? [] {
-                guard let number = Capability.number(name), held[number / 32] & (1 << UInt32(number % 32)) != 0 else { continue }
+                guard let number = Capability.number(name) else { continue }
+                let bit: UInt32 = 1 << UInt32(number % 32)
+                guard permitted[number / 32] & inheritable[number / 32] & bit != 0 else { continue }
                 guard berth_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_RAISE), UInt(number), 0, 0) == 0 else {
                     throw RuntimeError.system("raise the ambient capability \(name)", errno)
                 }

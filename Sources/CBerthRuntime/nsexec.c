@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +15,14 @@
 // (unshare) fail with EINVAL in a process with several threads. Only a process started with
 // BERTH_INIT_ENV in its environment does anything here.
 //
-// 1. Read the bootstrap message from the init socket.
+// 1. Read the bootstrap message from the init socket, and move into the container's cgroups.
 // 2. Join the namespaces of a running container at once through its pidfd where the kernel
 //    can (5.8), else open every namespace to join and join them one by one, the mount
 //    namespace last (after it, the other paths may not resolve).
 // 3. Unshare the namespaces to create.
 // 4. With a new or joined pid namespace, this process cannot enter it itself: clone a child
-//    with CLONE_PARENT (so that it is the creator's child, not ours), report its pid and exit.
-//    The child is PID 1 of a new pid namespace and carries on into main().
+//    with CLONE_PARENT (so that it is the creator's child, not ours), born in the cgroup2 cgroup,
+//    report its pid and exit. The child is PID 1 of a new pid namespace and carries on into main().
 
 static int linked_marker;
 int berth_nsexec_linked(void) { return linked_marker; }
@@ -37,6 +38,43 @@ __attribute__((noreturn)) static void fail(int fd, const char *step) {
     int n = snprintf(text, sizeof text, "%s: %s", step, strerror(errno));
     send_message(fd, BERTH_MSG_ERROR, text, n > 0 ? (uint32_t)n : 0);
     _exit(1);
+}
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+// struct clone_args of <linux/sched.h> up to `cgroup` (CLONE_ARGS_SIZE_VER2).
+struct berth_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+// Writes "0" to `name` under `directory` (or to `directory` itself when name is NULL).
+static int write_zero(int directory, const char *name) {
+    int file = name ? openat(directory, name, O_WRONLY | O_CLOEXEC) : directory;
+    if (file < 0) return -1;
+    ssize_t n = write(file, "0", 1);
+    int saved = errno;
+    if (name) close(file);
+    errno = saved;
+    return n == 1 ? 0 : -1;
+}
+
+// A fork of this single-threaded process with CLONE_PARENT, into the cgroup2 directory
+// `cgroup2` if there is one: clone3 where the kernel has CLONE_INTO_CGROUP, else a move of this
+// process first.
+static long clone_into(int fd, int cgroup2) {
+    if (cgroup2 >= 0) {
+        struct berth_clone_args args;
+        memset(&args, 0, sizeof args);
+        // With CLONE_PARENT, clone3 wants no exit signal: the child gets ours (SIGCHLD).
+        args.flags = CLONE_PARENT | CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)cgroup2;
+        long child = syscall(SYS_clone3, &args, sizeof args);
+        if (child >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL)) return child;
+        if (write_zero(cgroup2, "cgroup.procs") != 0) fail(fd, "join the cgroup2 cgroup");
+    }
+    return syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
 }
 
 static int read_exactly(int fd, void *buffer, size_t length) {
@@ -66,7 +104,7 @@ __attribute__((constructor)) static void berth_nsexec(void) {
     if (payload == NULL || read_exactly(fd, payload, head[1]) != 0) fail(fd, "read bootstrap");
     struct berth_bootstrap bootstrap;
     memcpy(&bootstrap, payload, sizeof bootstrap);
-    if (bootstrap.magic != BERTH_BOOTSTRAP_MAGIC || bootstrap.join_count > 16) {
+    if (bootstrap.magic != BERTH_BOOTSTRAP_MAGIC || bootstrap.join_count > BERTH_JOIN_MAX) {
         errno = EPROTO;
         fail(fd, "read bootstrap");
     }
@@ -75,9 +113,10 @@ __attribute__((constructor)) static void berth_nsexec(void) {
     static const uint32_t order[] = {
         CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWCGROUP, CLONE_NEWNS,
     };
-    int join_fd[16];
-    uint32_t join_type[16];
+    int join_fd[BERTH_JOIN_MAX];
+    uint32_t join_type[BERTH_JOIN_MAX];
     int joined_pid = 0;
+    int cgroup2 = -1;
     size_t offset = sizeof bootstrap;
     for (uint32_t i = 0; i < bootstrap.join_count; i++) {
         join_fd[i] = -1;
@@ -91,6 +130,18 @@ __attribute__((constructor)) static void berth_nsexec(void) {
         path[entry[1]] = 0;
         offset += entry[1];
         join_type[i] = entry[0];
+        if (entry[0] == BERTH_JOIN_CGROUP_V1_TASKS) {
+            int tasks = open(path, O_WRONLY | O_CLOEXEC);
+            if (tasks < 0 || write_zero(tasks, NULL) != 0) fail(fd, "join the cgroup");
+            close(tasks);
+            continue;
+        }
+        if (entry[0] == BERTH_JOIN_CGROUP_V2) {
+            if (cgroup2 >= 0) close(cgroup2);
+            cgroup2 = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+            if (cgroup2 < 0) fail(fd, "open the cgroup2 cgroup");
+            continue;
+        }
         join_fd[i] = open(path, O_RDONLY | O_CLOEXEC);
         if (join_fd[i] < 0) fail(fd, "open namespace");
         if (entry[0] == CLONE_NEWPID) joined_pid = 1;
@@ -114,13 +165,15 @@ __attribute__((constructor)) static void berth_nsexec(void) {
         }
     }
     if (joined_by_pidfd) {
-        for (uint32_t i = 0; i < bootstrap.join_count; i++) close(join_fd[i]);
+        for (uint32_t i = 0; i < bootstrap.join_count; i++) {
+            if (join_fd[i] >= 0) close(join_fd[i]);
+        }
     }
     if (bootstrap.unshare_flags != 0 && unshare((int)bootstrap.unshare_flags) != 0) fail(fd, "unshare");
 
     uint32_t pid;
     if ((bootstrap.unshare_flags & CLONE_NEWPID) || joined_pid) {
-        long child = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+        long child = clone_into(fd, cgroup2);
         if (child < 0) fail(fd, "clone");
         if (child > 0) {
             pid = (uint32_t)child;
@@ -128,7 +181,12 @@ __attribute__((constructor)) static void berth_nsexec(void) {
             _exit(0);
         }
         // The child: PID 1 of its namespace, on into main().
+        if (cgroup2 >= 0) close(cgroup2);
         return;
+    }
+    if (cgroup2 >= 0) {
+        if (write_zero(cgroup2, "cgroup.procs") != 0) fail(fd, "join the cgroup2 cgroup");
+        close(cgroup2);
     }
     pid = (uint32_t)getpid();
     send_message(fd, BERTH_MSG_PID, &pid, sizeof pid);

@@ -57,6 +57,17 @@ struct berth_bootstrap {
 };
 #define BERTH_BOOTSTRAP_MAGIC 0x42455254u
 
+/// Join entry types besides the CLONE_NEW* flags, listed first: the cgroups init moves itself
+/// into before any namespace step. For a v1 hierarchy, its `tasks` file: "0" written there moves
+/// the calling thread (the whole of a single-threaded process) without the global lock that
+/// moving another process takes, which costs an RCU grace period (milliseconds). For cgroup2,
+/// the directory: the child cloned for a pid namespace is born there (clone3 with
+/// CLONE_INTO_CGROUP, Linux 5.7); without one, init writes "0" to its `cgroup.procs`.
+#define BERTH_JOIN_CGROUP_V1_TASKS 1u
+#define BERTH_JOIN_CGROUP_V2 2u
+/// The most join entries a bootstrap carries.
+#define BERTH_JOIN_MAX 48u
+
 /// Marks that the constructor ran (or was linked at all): Swift calls it so that the linker
 /// keeps the object file that holds the constructor.
 int berth_nsexec_linked(void);
