@@ -42,6 +42,11 @@ struct ProcessSecurity {
     /// Groups, then group, then user.
     func setUser() throws(RuntimeError) {
         let user = process.user
+        // (uid_t)-1 means "leave unchanged" to setresuid and setresgid: asked for, the process
+        // would stay root.
+        for id in [user.uid, user.gid] + (user.additionalGids ?? []) where id == UInt32.max {
+            throw RuntimeError.invalid("\(id) is not a valid user or group ID")
+        }
         let groups = (user.additionalGids ?? []).map { gid_t($0) }
         guard setgroups(groups.count, groups) == 0 else { throw RuntimeError.system("setgroups", errno) }
         guard berth_setresgid(user.gid) == 0 else { throw RuntimeError.system("setgid \(user.gid)", errno) }

@@ -167,6 +167,50 @@ struct RuntimeCLITests {
         #expect(systemd.stderr == "berth-runtime: the systemd cgroup driver is not supported: use cgroupfs\n")
     }
 
+    /// What init cannot carry out, and the message that says so.
+    enum Fault: String, CaseIterable, Sendable {
+        case badMount, impossibleUID, unknownCapability
+
+        func apply(to spec: inout RuntimeSpec) {
+            switch self {
+            case .badMount:
+                spec.mounts?.append(.init(destination: "/data", type: "bind", source: "/nonexistent/source", options: ["rbind"]))
+            case .impossibleUID: spec.process?.user = .init(uid: UInt32.max, gid: 0)
+            case .unknownCapability: spec.process?.capabilities?.effective?.append("CAP_NOT_A_THING")
+            }
+        }
+
+        var message: String {
+            switch self {
+            case .badMount: "/nonexistent/source"
+            case .impossibleUID: "4294967295 is not a valid user or group ID"
+            case .unknownCapability: "unknown capability \"CAP_NOT_A_THING\""
+            }
+        }
+    }
+
+    /// A configuration init cannot carry out fails in a clear message and leaves nothing: no
+    /// mount, no cgroup, no process in it, no state.
+    @Test(arguments: Fault.allCases)
+    func aConfigurationInitCannotCarryOutLeavesNothing(fault: Fault) async throws {
+        let message = fault.message
+        let tool = try RuntimeTool()
+        let bundle = try RuntimeTool.bundle(["true"]) { fault.apply(to: &$0) }
+        let run = try await tool.run(["run", "--bundle", bundle, "faulty"])
+        #expect(run.status != 0, "\(fault)")
+        #expect(run.stderr.contains(message), "\(fault): \(run.stderr)")
+        let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        #expect(!mounts.contains(bundle), "\(fault): no mount of the bundle's left on the host")
+        let spec = try JSONDecoder().decode(RuntimeSpec.self, from: Data(contentsOf: URL(fileURLWithPath: bundle + "/config.json")))
+        let cgroupPath = try #require(spec.linux?.cgroupsPath)
+        let cgroup = try Cgroup(path: cgroupPath)
+        #expect(cgroup.directories.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "\(fault): no cgroup left")
+        let processes = try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { $0.allSatisfy(\.isNumber) }
+        let inside = processes.filter { ((try? String(contentsOfFile: "/proc/\($0)/cgroup", encoding: .utf8)) ?? "").contains(cgroupPath) }
+        #expect(inside.isEmpty, "\(fault): no process left")
+        #expect(try await tool.run(["list", "-q"]).stdout == "", "\(fault): no state left")
+    }
+
     @Test func aTerminalGoesToTheConsoleSocket() async throws {
         let tool = try RuntimeTool()
         let bundle = try RuntimeTool.bundle(["sh", "-c", "tty; sleep 0.2"]) { $0.process?.terminal = true }
