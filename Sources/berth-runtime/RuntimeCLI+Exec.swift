@@ -17,7 +17,7 @@ extension RuntimeCLI {
             throw RuntimeError(kind: .conflict, message: "cannot exec in a stopped or paused container")
         }
         let process = try execProcess(record)
-        let binary = try await BlockingPool.shared.run { try InitBinary() }
+        let binary = try await initBinary()
         let executed = try await ContainerProcess.exec(
             process, inContainerWithPid: record.pid, startTime: record.startTime, namespaces: record.spec.linux?.namespaces ?? [],
             seccomp: record.spec.linux?.seccomp, binary: binary, stdio: .init(input: 0, output: 1, error: 2),

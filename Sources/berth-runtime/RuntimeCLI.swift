@@ -96,6 +96,13 @@ struct RuntimeCLI {
         try ContainerDirectory(root: line.root, id: id)
     }
 
+    /// What init runs from: this executable through a read-only overlay, no copy made. Its
+    /// empty lower layer lies in the root under a name no container ID can take.
+    func initBinary() async throws -> InitBinary {
+        let empty = line.root + "/@empty"
+        return try await BlockingPool.shared.run { try InitBinary.sealedView(emptyDirectory: empty) }
+    }
+
     /// The bundle's configuration, its root made absolute.
     private func loadSpec(bundle: String) throws(RuntimeError) -> RuntimeSpec {
         guard let text = SmallFile.text(bundle + "/config.json") else {
@@ -126,7 +133,7 @@ struct RuntimeCLI {
         let cgroup = try Cgroup(path: cgroupPath)
         try container.create()
         do {
-            let binary = try await BlockingPool.shared.run { try InitBinary() }
+            let binary = try await initBinary()
             try await BlockingPool.shared.run { try cgroup.create(spec.linux?.resources) }
             let process: ContainerProcess
             do {
