@@ -7,7 +7,9 @@ import Glibc
 /// directory is flushed too, so the rename itself survives. Blocking: call it from a blocking
 /// pool.
 public enum DurableFile {
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileError) {
+    /// Writes `bytes` to `path` whole or not at all. `flushed: false` keeps the rename but skips
+    /// the flushes, for state that a power loss ends anyway (a runtime's, under /run).
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, flushed: Bool = true) throws(FileError) {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
@@ -24,7 +26,7 @@ public enum DurableFile {
             }
             offset += n
         }
-        let synced = fsync(fd) == 0
+        let synced = !flushed || fsync(fd) == 0
         let code = errno
         close(fd)
         guard synced else {
@@ -36,7 +38,7 @@ public enum DurableFile {
             unlink(temporary)
             throw FileError("rename", path, code: code)
         }
-        try syncDirectory(directory)
+        if flushed { try syncDirectory(directory) }
     }
 
     /// Flushes a directory's entries (a rename, a new file) to disk.

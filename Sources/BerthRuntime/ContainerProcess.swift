@@ -71,9 +71,11 @@ public final class ContainerProcess: Sendable {
     ///     terminal's master to this socket.
     ///   - staysAsInit: `docker run --init`: init stays PID 1, runs the command as its child,
     ///     forwards signals to it and reaps zombies.
+    ///   - whileInitStarts: blocking work done while init loads, before it takes its first
+    ///     step (such as creating `cgroup`); a failure ends init and is thrown.
     public static func create(spec: RuntimeSpec, binary: InitBinary, stdio: Stdio, startFIFO: String? = nil,
-                              consoleSocket: String? = nil, staysAsInit: Bool = false,
-                              cgroup: Cgroup? = nil) async throws -> ContainerProcess {
+                              consoleSocket: String? = nil, staysAsInit: Bool = false, cgroup: Cgroup? = nil,
+                              whileInitStarts: (@Sendable () throws -> Void)? = nil) async throws -> ContainerProcess {
         let bootstrap = try Bootstrap(spec: spec)
         let configuration: [UInt8]
         do {
@@ -97,7 +99,7 @@ public final class ContainerProcess: Sendable {
             defer { for fd in passing { close(fd) } }
             if let consoleSocket { passing.append(try ConsoleSocket.connect(to: consoleSocket)) }
             return try launch(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio, passing: passing,
-                              cgroup: cgroup)
+                              cgroup: cgroup, whileInitStarts: whileInitStarts)
         }
     }
 
@@ -191,7 +193,7 @@ public final class ContainerProcess: Sendable {
     /// Spawns init with `passing` as its descriptors 4…, has it take the namespace steps of
     /// `bootstrap`, sends it `configuration`, and returns once it reports ready.
     private static func launch(bootstrap: Bootstrap, configuration: [UInt8], binary: InitBinary, stdio: Stdio, passing: [Int32],
-                               cgroup: Cgroup?) throws -> ContainerProcess {
+                               cgroup: Cgroup?, whileInitStarts: (@Sendable () throws -> Void)? = nil) throws -> ContainerProcess {
         var bootstrap = bootstrap
         if let cgroup { bootstrap.join(cgroup) }
         guard bootstrap.cgroups.count + bootstrap.joins.count <= Int(BERTH_JOIN_MAX) else {
@@ -227,6 +229,7 @@ public final class ContainerProcess: Sendable {
             return error
         }
         do {
+            try whileInitStarts?()
             try channel.send(.bootstrap, bootstrap.payload)
             guard let reply = try channel.receive() else { throw RuntimeError.protocolViolation("init exited before it reported its pid") }
             if reply.kind == .error { throw RuntimeError(kind: .system, message: String(decoding: reply.payload, as: UTF8.self)) }

@@ -13,17 +13,26 @@ public final class BlockingPool: Sendable {
     /// For work that streams an archive to or from a client, and may wait on it for long.
     public static let streams = BlockingPool(name: "berth-stream", threads: 8)
 
-    private let jobs = Locked<[@Sendable () -> Void]>([])
+    private struct State {
+        var jobs: [@Sendable () -> Void] = []
+        /// Threads started so far (at most `size`).
+        var started = 0
+        /// Threads waiting for a job, or about to.
+        var idle = 0
+    }
+
+    private let state = Locked(State())
     /// Counts queued jobs: each worker takes one per `wait`.
     private let queued = DispatchSemaphore(value: 0)
-    /// The number of threads.
+    private let name: String
+    /// The most threads the pool starts.
     public let size: Int
 
+    /// A pool of up to `threads` threads, each started when the work waiting outnumbers the idle
+    /// ones (a short-lived process such as `berth-runtime` starts one or two).
     public init(name: String, threads: Int) {
+        self.name = name
         size = threads
-        for index in 0..<threads {
-            SystemThread.start(name: "\(name)-\(index)") { [self] in work() }
-        }
     }
 
     /// Runs `body` on one of the pool's threads and returns its result. Cancelling the calling
@@ -31,15 +40,28 @@ public final class BlockingPool: Sendable {
     /// from the task's side).
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            jobs.withLock { $0.append { continuation.resume(with: Result { try body() }) } }
+            let newThread = state.withLock { state -> Int? in
+                state.jobs.append { continuation.resume(with: Result { try body() }) }
+                guard state.jobs.count > state.idle, state.started < size else { return nil }
+                state.started += 1
+                return state.started - 1
+            }
             queued.signal()
+            if let newThread {
+                SystemThread.start(name: "\(name)-\(newThread)") { [self] in work() }
+            }
         }
     }
 
     private func work() {
         while true {
+            state.withLock { $0.idle += 1 }
             queued.wait()
-            let job = jobs.withLock { $0.removeFirst() }  // one job per signal, so the queue is not empty
+            // One job per signal, so the queue is not empty.
+            let job = state.withLock { state in
+                state.idle -= 1
+                return state.jobs.removeFirst()
+            }
             job()
         }
     }

@@ -65,9 +65,10 @@ struct ContainerDirectory {
         }
     }
 
+    /// Replaces the state whole; unflushed, as runc's: a power loss ends its containers too.
     func save(_ record: Record) throws(RuntimeError) {
         do {
-            try DurableFile.write(Array(try JSONEncoder.goStyle(sortedKeys: false).encode(record)), to: stateFile)
+            try DurableFile.write(Array(try JSONEncoder.goStyle(sortedKeys: false).encode(record)), to: stateFile, flushed: false)
         } catch let error as RuntimeError {
             throw error
         } catch {

@@ -24,7 +24,7 @@ extension RuntimeCLI {
             consoleSocket: line.options["console-socket"], cgroup: record.cgroup)
         try await executed.start()
         if let pidFile = line.options["pid-file"] {
-            try DurableFile.write(Array(String(executed.pid).utf8), to: absolute(pidFile))
+            try DurableFile.write(Array(String(executed.pid).utf8), to: absolute(pidFile), flushed: false)
         }
         if line.flag("detach") { return 0 }
         return try await executed.wait().code

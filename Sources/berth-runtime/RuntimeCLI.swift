@@ -125,7 +125,7 @@ struct RuntimeCLI {
     }
 
     @discardableResult
-    private func create(_ id: String) async throws -> ContainerProcess {
+    private func create(_ id: String) async throws -> (process: ContainerProcess, record: ContainerDirectory.Record) {
         let container = try directory(id)
         let bundle = absolute(line.options["bundle"] ?? ".")
         let spec = try loadSpec(bundle: bundle)
@@ -134,12 +134,13 @@ struct RuntimeCLI {
         try container.create()
         do {
             let binary = try await initBinary()
-            try await BlockingPool.shared.run { try cgroup.create(spec.linux?.resources) }
             let process: ContainerProcess
             do {
+                // The cgroup is made while init loads.
+                let resources = spec.linux?.resources
                 process = try await ContainerProcess.create(spec: spec, binary: binary, stdio: .init(input: 0, output: 1, error: 2),
                                                             startFIFO: container.fifo, consoleSocket: line.options["console-socket"],
-                                                            cgroup: cgroup)
+                                                            cgroup: cgroup, whileInitStarts: { try cgroup.create(resources) })
             } catch {
                 try? await BlockingPool.shared.run { try cgroup.destroy() }
                 throw error
@@ -150,9 +151,9 @@ struct RuntimeCLI {
                 spec: spec, cgroup: cgroup)
             try container.save(record)
             if let pidFile = line.options["pid-file"] {
-                try DurableFile.write(Array(String(process.pid).utf8), to: absolute(pidFile))
+                try DurableFile.write(Array(String(process.pid).utf8), to: absolute(pidFile), flushed: false)
             }
-            return process
+            return (process, record)
         } catch {
             container.remove()
             throw error
@@ -163,7 +164,10 @@ struct RuntimeCLI {
     /// that an init that died does not leave `start` waiting forever.
     private func start(_ id: String) async throws {
         let container = try directory(id)
-        let record = try container.load()
+        try await start(container, record: try container.load())
+    }
+
+    private func start(_ container: ContainerDirectory, record: ContainerDirectory.Record) async throws {
         switch container.status(of: record) {
         case .created: break
         case .stopped: throw RuntimeError(kind: .conflict, message: "cannot start a container that has stopped")
@@ -175,7 +179,7 @@ struct RuntimeCLI {
             let fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
             guard fd >= 0 else { throw RuntimeError.system("open exec fifo", errno) }
             defer { close(fd) }
-            for _ in 0..<10_000 {
+            for _ in 0..<1_000 {
                 var byte: UInt8 = 0
                 let n = read(fd, &byte, 1)
                 if n == 1 {
@@ -183,7 +187,8 @@ struct RuntimeCLI {
                     return
                 }
                 guard Glibc.kill(pid, 0) == 0 else { throw RuntimeError(kind: .conflict, message: "container's init exited before start") }
-                usleep(1000)
+                var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&ready, 1, 10)
             }
             throw RuntimeError(kind: .system, message: "timed out waiting for the container's init")
         }
@@ -191,12 +196,13 @@ struct RuntimeCLI {
 
     /// create, start, wait, delete; the container's status is the exit status.
     private func runContainer(_ id: String) async throws -> Int32 {
-        let process = try await create(id)
-        try await start(id)
+        let (process, record) = try await create(id)
+        let container = try directory(id)
+        try await start(container, record: record)
         if line.flag("detach") { return 0 }
         // Init is this process's own child: its exit comes through its pidfd.
         let exit = try await process.wait()
-        try await delete(id, force: true)
+        try await delete(container, record: record, force: true)
         return exit.code
     }
 
@@ -221,7 +227,7 @@ struct RuntimeCLI {
         }
     }
 
-    private func delete(_ id: String, force: Bool? = nil) async throws {
+    private func delete(_ id: String) async throws {
         let container = try directory(id)
         let record: ContainerDirectory.Record
         do {
@@ -231,8 +237,12 @@ struct RuntimeCLI {
             if error.kind == .notFound { container.remove() }
             throw error
         }
+        try await delete(container, record: record, force: line.flag("force"))
+    }
+
+    private func delete(_ container: ContainerDirectory, record: ContainerDirectory.Record, force: Bool) async throws {
+        let id = container.id
         let status = container.status(of: record)
-        let force = force ?? line.flag("force")
         if status == .running || status == .paused, !force {
             throw RuntimeError(kind: .conflict, message: "cannot delete container \(id) that is not stopped: \(status.rawValue)")
         }
