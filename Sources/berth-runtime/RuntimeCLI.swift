@@ -85,6 +85,9 @@ struct RuntimeCLI {
         case "spec":
             try spec()
             return 0
+        case "events":
+            try await events(try line.containerID())
+            return 0
         default:
             throw RuntimeError(kind: .notImplemented, message: "the \(line.command) command is not supported")
         }
@@ -92,7 +95,7 @@ struct RuntimeCLI {
 
     // MARK: Lifecycle
 
-    private func directory(_ id: String) throws(RuntimeError) -> ContainerDirectory {
+    func directory(_ id: String) throws(RuntimeError) -> ContainerDirectory {
         try ContainerDirectory(root: line.root, id: id)
     }
 

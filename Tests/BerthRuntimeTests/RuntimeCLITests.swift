@@ -126,6 +126,12 @@ struct RuntimeCLITests {
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(pids.utf8)) as? [Int])
         #expect(Set(listed) == [Int(pid), Int(detached)])
 
+        let events = try await tool.run(["events", "--stats", "c1"])
+        let event = try #require(try JSONSerialization.jsonObject(with: Data(events.stdout.utf8)) as? [String: Any], "\(events.stderr)")
+        #expect(event["type"] as? String == "stats" && event["id"] as? String == "c1")
+        let data = try #require(event["data"] as? [String: Any])
+        #expect((data["pids"] as? [String: Any])?["current"] as? Int == 2, "init and the detached exec: \(data["pids"] ?? "")")
+        #expect(((data["cpu"] as? [String: Any])?["usage"] as? [String: Any])?["total"] as? Int ?? 0 > 0)
         #expect(try await tool.run(["pause", "c1"]).status == 0)
         #expect(try await tool.status("c1") == "paused")
         #expect(try await tool.run(["resume", "c1"]).status == 0)
