@@ -59,20 +59,9 @@ struct ContainerRun {
         }
         func stderr() async throws -> String { try await Self.drain(err) }
 
-        /// Everything left in a pipe whose writers have gone, read off the cooperative pool.
+        /// Everything left in a pipe whose writers have gone, read through the reactor.
         private static func drain(_ fd: Int32) async throws -> String {
-            try await BlockingPool.shared.run {
-                defer { close(fd) }
-                var bytes: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    let n = read(fd, &buffer, buffer.count)
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { break }
-                    bytes += buffer[..<n]
-                }
-                return String(decoding: bytes, as: UTF8.self)
-            }
+            String(decoding: try await readToEnd(fd), as: UTF8.self)
         }
     }
 

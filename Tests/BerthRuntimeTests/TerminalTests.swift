@@ -1,24 +1,24 @@
 @testable import BerthRuntime
 import BerthTesting
 import BerthTransport
+import CBerthRuntime
 import Foundation
 import Testing
+
+/// Everything a pipe or terminal gives until its end, read through the reactor.
+func readToEnd(_ fd: Int32) async throws -> [UInt8] {
+    let channel = try PipeChannel(adopting: fd)
+    defer { channel.close() }
+    var buffer = ByteBuffer()
+    while try await channel.read(into: &buffer) > 0 {}
+    return buffer.readableBytes
+}
 
 /// What is left to read from a terminal's master once its process has exited (a pty answers
 /// EIO after the last byte).
 func drainTerminal(_ console: Console) async throws -> String {
-    let descriptor = console.descriptor
-    return try await BlockingPool.shared.run {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(descriptor, &buffer, buffer.count)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes += buffer[..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
-    }
+    let bytes = try await readToEnd(dup(console.descriptor))
+    return String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
 }
 
 func writeAll(_ fd: Int32, _ text: String) {
@@ -89,5 +89,20 @@ struct TerminalTests {
         _ = try await container.exit()
         close(container.out)
         close(container.err)
+    }
+}
+
+/// A terminal's master on the reactor (`PipeChannel`): it reads to the end once the other side
+/// is closed, where the kernel answers EIO rather than end of file.
+struct TerminalChannelTests {
+    @Test func aMastersReadEndsWhenTheSlaveCloses() async throws {
+        var master: Int32 = -1
+        var name = [CChar](repeating: 0, count: 128)
+        try #require(berth_open_pty(&master, &name, name.count) == 0)
+        let slave = open(String(cString: name), O_RDWR | O_NOCTTY | O_CLOEXEC)
+        try #require(slave >= 0)
+        writeAll(slave, "hello\n")
+        close(slave)
+        #expect(String(decoding: try await readToEnd(master), as: UTF8.self) == "hello\r\n", "with the line discipline's newline")
     }
 }
