@@ -53,9 +53,9 @@ struct ProcessShutdownTests {
         // a loaded machine may take a while to handle one: keep pressing, as a person does, until
         // the daemon gives up (its shutdown timeout, 30 s, is far away).
         var status: Int32?
-        for _ in 0..<20 where status == nil {
+        for _ in 0..<40 where status == nil {
             daemon.signal(SIGTERM)
-            status = try await daemon.waitForExit(limit: .milliseconds(250))
+            status = try await daemon.waitForExit(limit: .milliseconds(500))
         }
         let exited = try #require(status, "forced out by repeated signals")
         #expect(exited != 0)

@@ -90,11 +90,11 @@ import Testing
         let engine = Engine()
         let order = Locked<[String]>([])
         await engine.register("quick") { _ in try await Task.sleep(for: .milliseconds(30)) }
+        // Ignores cancellation, like a careless handler, until the test lets it go (however slow
+        // the machine, it cannot end before the hooks have run).
+        let release = Locked<CheckedContinuation<Void, Never>?>(nil)
         await engine.register("stubborn") { _ in
-            // Ignores cancellation for 5 s, like a careless handler.
-            await withCheckedContinuation { continuation in
-                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { continuation.resume() }
-            }
+            await withCheckedContinuation { continuation in release.withLock { $0 = continuation } }
             order.withLock { $0.append("stubborn ended") }
         }
         await engine.onShutdown { order.withLock { $0.append("hook 1") } }
@@ -107,6 +107,8 @@ import Testing
         try await quick.value  // finished within the timeout
         #expect(order.withLock { $0 } == ["hook 2", "hook 1"],
                 "hooks ran in reverse order without waiting for the job that ignores cancellation")
+        for _ in 0..<500 where release.withLock({ $0 == nil }) { try await Task.sleep(for: .milliseconds(10)) }
+        release.withLock { $0?.resume(); $0 = nil }
         _ = await stubborn.result
         #expect(order.withLock { $0 } == ["hook 2", "hook 1", "stubborn ended"])
         await #expect(throws: EngineError.shuttingDown) { try await engine.job("quick").run() }
