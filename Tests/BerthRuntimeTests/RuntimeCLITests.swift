@@ -1,3 +1,4 @@
+import BerthCore
 @testable import BerthRuntime
 import BerthTesting
 import CBerthRuntime
@@ -53,8 +54,8 @@ struct RuntimeTool {
             }
             return status
         }
-        return Outcome(status: status, stdout: try String(contentsOfFile: out, encoding: .utf8),
-                       stderr: try String(contentsOfFile: err, encoding: .utf8))
+        // SmallFile: FoundationEssentials' readers leak 4 KiB on every empty file (CONTRIBUTING).
+        return Outcome(status: status, stdout: SmallFile.text(out) ?? "", stderr: SmallFile.text(err) ?? "")
     }
 
     /// A bundle: a busybox root at `rootfs` and a `config.json` from `spec` (its root made
