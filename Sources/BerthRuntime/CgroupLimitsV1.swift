@@ -9,7 +9,8 @@ struct CgroupLimitsV1 {
     func apply(_ resources: RuntimeSpec.Resources) throws(RuntimeError) {
         if let memory = resources.memory { try apply(memory) }
         if let cpu = resources.cpu { try apply(cpu) }
-        if let pids = resources.pids {
+        // Zero leaves a value as it is, as in runc: an update names only what it changes.
+        if let pids = resources.pids, pids.limit != 0 {
             try write("pids", "pids.max", pids.limit > 0 ? String(pids.limit) : "max")
         }
         if let weight = resources.blockIO?.weight, weight > 0, let blkio = cgroup.v1Directory("blkio") {
@@ -20,13 +21,15 @@ struct CgroupLimitsV1 {
     }
 
     private func apply(_ memory: RuntimeSpec.Memory) throws(RuntimeError) {
-        if let limit = memory.limit {
+        // 0 is "not set" (dockerd sends every field with `docker update`), -1 unlimited.
+        let swap = memory.swap == 0 ? nil : memory.swap
+        if let limit = memory.limit, limit != 0 {
             // memory.limit_in_bytes may never exceed memory.memsw.limit_in_bytes: raise the
             // memory+swap limit first when the memory limit grows past it, lower it last.
             // Without swap accounting (no memsw file) there is no swap limit to set, as dockerd
             // warns at start-up.
             let memswFile = try directory("memory") + "/memory.memsw.limit_in_bytes"
-            let memsw = access(memswFile, F_OK) == 0 ? memory.swap : nil
+            let memsw = access(memswFile, F_OK) == 0 ? swap : nil
             let current = Int64((try? CgroupFile.read(memswFile)) ?? "") ?? Int64.max
             if let memsw, memsw == -1 || memsw > current {
                 try write("memory", "memory.memsw.limit_in_bytes", String(memsw))
@@ -36,7 +39,9 @@ struct CgroupLimitsV1 {
                 if let memsw { try write("memory", "memory.memsw.limit_in_bytes", String(memsw)) }
             }
         }
-        if let reservation = memory.reservation { try write("memory", "memory.soft_limit_in_bytes", String(reservation)) }
+        if let reservation = memory.reservation, reservation != 0 {
+            try write("memory", "memory.soft_limit_in_bytes", String(reservation))
+        }
         if let swappiness = memory.swappiness, swappiness <= 100 { try write("memory", "memory.swappiness", String(swappiness)) }
         if memory.disableOOMKiller == true { try write("memory", "memory.oom_control", "1") }
     }

@@ -9,31 +9,33 @@ struct CgroupLimitsV2 {
     let directory: String
 
     func apply(_ resources: RuntimeSpec.Resources) throws(RuntimeError) {
+        // 0 is "not set" (dockerd sends every field with `docker update`), -1 unlimited, as in runc.
         if let memory = resources.memory {
-            if let limit = memory.limit { try write("memory.max", limit <= 0 ? "max" : String(limit)) }
-            if let swap = memory.swap {
-                // OCI's swap is memory plus swap; cgroup2 limits swap alone.
-                let value: String = if swap == -1 {
-                    "max"
-                } else if let limit = memory.limit, limit > 0 {
-                    String(max(0, swap - limit))
-                } else {
-                    String(swap)
+            let limit = memory.limit ?? 0
+            if limit != 0 { try write("memory.max", limit < 0 ? "max" : String(limit)) }
+            // OCI's swap is memory plus swap; cgroup2 limits swap alone.
+            let swap = memory.swap ?? 0
+            if swap == -1 || (swap == 0 && limit == -1) {
+                try write("memory.swap.max", "max")
+            } else if swap > 0 {
+                guard limit > 0, swap >= limit else {
+                    throw RuntimeError.invalid("a swap limit needs a memory limit no greater than memory plus swap")
                 }
-                try write("memory.swap.max", value)
+                try write("memory.swap.max", String(swap - limit))
             }
             if let reservation = memory.reservation, reservation > 0 { try write("memory.low", String(reservation)) }
         }
         if let cpu = resources.cpu {
             if let shares = cpu.shares, shares > 0 { try write("cpu.weight", String(Self.weight(shares: shares))) }
-            if cpu.quota != nil || cpu.period != nil {
-                let quota = cpu.quota.map { $0 > 0 ? String($0) : "max" } ?? "max"
-                try write("cpu.max", "\(quota) \(cpu.period ?? 100_000)")
+            let quota = cpu.quota ?? 0, period = cpu.period ?? 0
+            if quota != 0 || period != 0 {
+                // Without a period the kernel keeps the one it has.
+                try write("cpu.max", (quota > 0 ? String(quota) : "max") + (period != 0 ? " \(period)" : ""))
             }
             if let cpus = cpu.cpus, !cpus.isEmpty { try write("cpuset.cpus", cpus) }
             if let mems = cpu.mems, !mems.isEmpty { try write("cpuset.mems", mems) }
         }
-        if let pids = resources.pids { try write("pids.max", pids.limit > 0 ? String(pids.limit) : "max") }
+        if let pids = resources.pids, pids.limit != 0 { try write("pids.max", pids.limit > 0 ? String(pids.limit) : "max") }
         if let weight = resources.blockIO?.weight, weight > 0 {
             try write("io.weight", "default \(Self.ioWeight(blkio: weight))")
         }

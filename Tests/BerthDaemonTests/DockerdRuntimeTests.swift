@@ -1,3 +1,4 @@
+import BerthCore
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -58,6 +59,14 @@ struct DockerdRuntimeTests {
             let top = try await docker(dockerd, "top", "c1")
             #expect(top.status == 0, "\(top.stderr)")
             #expect(top.stdout.contains("sleep 1000"))
+            // docker update sends every resource, 0 for those not given: only the pids limit changes.
+            let updated = try await docker(dockerd, "update", "--pids-limit", "33", "c1")
+            #expect(updated.status == 0, "\(updated.stderr)")
+            #expect(SmallFile.text("/sys/fs/cgroup/pids/docker/\(id)/pids.max") == "33\n")
+            let stats = try await docker(dockerd, "stats", "--no-stream", "--format", "{{.PIDs}}", "c1")
+            #expect(stats.stdout == "1\n", "\(stats.stderr)")
+            let terminal = try await docker(dockerd, "run", "--rm", "-t", "--runtime", "berth", "bb:1", "sh", "-c", "tty")
+            #expect(terminal.stdout == "/dev/pts/0\r\n", "\(terminal.stderr)")
             #expect(try await docker(dockerd, "pause", "c1").status == 0)
             #expect(try await docker(dockerd, "inspect", "-f", "{{.State.Status}}", "c1").stdout == "paused\n")
             #expect(try await docker(dockerd, "unpause", "c1").status == 0)

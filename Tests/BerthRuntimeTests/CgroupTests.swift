@@ -231,6 +231,40 @@ struct CgroupTests {
         }
     }
 
+    /// dockerd sends every field with `docker update`, 0 for those not given: they stay as they are.
+    @Test func anUpdateLeavesWhatItDoesNotSet() async throws {
+        let directory = try TestDirectory.make("cgroup2-update")
+        let before = ["memory.max": "67108864", "memory.swap.max": "0", "cpu.max": "50000 100000", "pids.max": "50"]
+        for (file, value) in before { try value.write(toFile: directory + "/" + file, atomically: false, encoding: .utf8) }
+        var update = RuntimeSpec.Resources()
+        var memory = RuntimeSpec.Memory()
+        memory.limit = 0
+        memory.swap = 0
+        update.memory = memory
+        var cpu = RuntimeSpec.CPU()
+        cpu.quota = 0
+        cpu.period = 0
+        update.cpu = cpu
+        update.pids = .init(limit: 33)
+        try CgroupLimitsV2(directory: directory).apply(update)
+        func content(_ file: String) throws -> String { try String(contentsOfFile: directory + "/" + file, encoding: .utf8) }
+        #expect(try content("memory.max") == "67108864" && content("memory.swap.max") == "0" && content("cpu.max") == "50000 100000")
+        #expect(try content("pids.max") == "33")
+
+        guard CgroupLayout.current().hierarchy(for: "memory") != nil, CgroupLayout.current().hierarchy(for: "pids") != nil else { return }
+        var resources = RuntimeSpec.Resources()
+        var limited = RuntimeSpec.Memory()
+        limited.limit = 64 << 20
+        resources.memory = limited
+        resources.pids = .init(limit: 50)
+        try await withCgroup(resources: resources) { cgroup in
+            let change = update
+            try await BlockingPool.shared.run { try cgroup.update(change) }
+            #expect(try await cgroupFile(try #require(cgroup.v1Directory("memory")) + "/memory.limit_in_bytes") == String(64 << 20))
+            #expect(try await cgroupFile(try #require(cgroup.v1Directory("pids")) + "/pids.max") == "33")
+        }
+    }
+
     @Test func cgroup2LimitsAreConvertedAsRuncConvertsThem() throws {
         let directory = try TestDirectory.make("cgroup2")
         for file in ["memory.max", "memory.swap.max", "memory.low", "cpu.weight", "cpu.max", "pids.max", "io.weight", "cpuset.cpus"] {
@@ -261,9 +295,9 @@ struct CgroupTests {
         #expect(try content("io.weight") == "default 4950")
         #expect(try content("cpuset.cpus") == "0")
         resources = RuntimeSpec.Resources()
-        resources.pids = .init(limit: 0)
+        resources.pids = .init(limit: -1)
         try CgroupLimitsV2(directory: directory).apply(resources)
-        #expect(try content("pids.max") == "max")
+        #expect(try content("pids.max") == "max", "-1 is unlimited (0 leaves it as it is)")
         resources.devices = [.init(allow: true, type: "c", major: 1, minor: 3, access: "rwm")]
         let devices = #expect(throws: RuntimeError.self) { try CgroupLimitsV2(directory: directory).apply(resources) }
         #expect(devices?.kind == .notImplemented)
