@@ -54,7 +54,7 @@ let package = Package(
                                                     "BerthTLS", "BerthLogging"], swiftSettings: strict),
         .target(name: "BerthTesting", dependencies: ["CBerthSys", "BerthSync", "BerthServer", "BerthTransport"], swiftSettings: strict),
         .executableTarget(name: "berthd", dependencies: ["BerthDaemon", "BerthRuntime"], swiftSettings: strict),
-        .executableTarget(name: "berth-runtime", dependencies: ["BerthCore", "BerthRuntime", "BerthTransport"], swiftSettings: strict),
+        .executableTarget(name: "berth-runtime", dependencies: ["BerthCore", "BerthRuntime"], swiftSettings: strict),
         .executableTarget(name: "berth-bench", dependencies: ["CBerthSys"], swiftSettings: strict),
         .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore"], swiftSettings: strict),
         .testTarget(name: "BerthAPITests", dependencies: ["BerthAPI", "BerthCore", "BerthServer", "BerthSync", "BerthTesting"],

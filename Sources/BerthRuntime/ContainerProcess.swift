@@ -76,6 +76,17 @@ public final class ContainerProcess: Sendable {
     public static func create(spec: RuntimeSpec, binary: InitBinary, stdio: Stdio, startFIFO: String? = nil,
                               consoleSocket: String? = nil, staysAsInit: Bool = false, cgroup: Cgroup? = nil,
                               whileInitStarts: (@Sendable () throws -> Void)? = nil) async throws -> ContainerProcess {
+        try await pool.run {
+            try createBlocking(spec: spec, binary: binary, stdio: stdio, startFIFO: startFIFO, consoleSocket: consoleSocket,
+                               staysAsInit: staysAsInit, cgroup: cgroup, whileInitStarts: whileInitStarts)
+        }
+    }
+
+    /// `create` on the calling thread, for a program with no cooperative pool to keep free
+    /// (`berth-runtime`). Never call it from a task.
+    public static func createBlocking(spec: RuntimeSpec, binary: InitBinary, stdio: Stdio, startFIFO: String? = nil,
+                                      consoleSocket: String? = nil, staysAsInit: Bool = false, cgroup: Cgroup? = nil,
+                                      whileInitStarts: (() throws -> Void)? = nil) throws -> ContainerProcess {
         let bootstrap = try Bootstrap(spec: spec)
         let configuration: [UInt8]
         do {
@@ -89,18 +100,16 @@ public final class ContainerProcess: Sendable {
         } catch {
             throw RuntimeError.invalid("cannot encode the configuration: \(error)")
         }
-        return try await pool.run {
-            var passing: [Int32] = []
-            if let startFIFO {
-                let fd = open(startFIFO, BERTH_O_PATH | O_CLOEXEC)
-                guard fd >= 0 else { throw RuntimeError.system("open \(startFIFO)", errno) }
-                passing.append(fd)
-            }
-            defer { for fd in passing { close(fd) } }
-            if let consoleSocket { passing.append(try ConsoleSocket.connect(to: consoleSocket)) }
-            return try launch(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio, passing: passing,
-                              cgroup: cgroup, whileInitStarts: whileInitStarts)
+        var passing: [Int32] = []
+        if let startFIFO {
+            let fd = open(startFIFO, BERTH_O_PATH | O_CLOEXEC)
+            guard fd >= 0 else { throw RuntimeError.system("open \(startFIFO)", errno) }
+            passing.append(fd)
         }
+        defer { for fd in passing { close(fd) } }
+        if let consoleSocket { passing.append(try ConsoleSocket.connect(to: consoleSocket)) }
+        return try launch(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio, passing: passing,
+                          cgroup: cgroup, whileInitStarts: whileInitStarts)
     }
 
     /// Runs `process` in the running `container`: a new process that joins the namespaces of
@@ -120,14 +129,24 @@ public final class ContainerProcess: Sendable {
     public static func exec(_ process: RuntimeSpec.Process, inContainerWithPid pid: Int32, startTime: UInt64?,
                             namespaces: [RuntimeSpec.Namespace], seccomp: RuntimeSpec.Seccomp?, binary: InitBinary, stdio: Stdio,
                             consoleSocket: String? = nil, cgroup: Cgroup? = nil) async throws -> ContainerProcess {
+        try await pool.run {
+            try execBlocking(process, inContainerWithPid: pid, startTime: startTime, namespaces: namespaces, seccomp: seccomp,
+                             binary: binary, stdio: stdio, consoleSocket: consoleSocket, cgroup: cgroup)
+        }
+    }
+
+    /// `exec(_:inContainerWithPid:…)` on the calling thread (see `createBlocking`).
+    public static func execBlocking(_ process: RuntimeSpec.Process, inContainerWithPid pid: Int32, startTime: UInt64?,
+                                    namespaces: [RuntimeSpec.Namespace], seccomp: RuntimeSpec.Seccomp?, binary: InitBinary,
+                                    stdio: Stdio, consoleSocket: String? = nil, cgroup: Cgroup? = nil) throws -> ContainerProcess {
         let pidfd = berth_pidfd_open(pid)
         guard pidfd >= 0 else { throw RuntimeError(kind: .conflict, message: "container is not running") }
         defer { close(pidfd) }
         if let startTime, processStartTime(pid) != startTime {
             throw RuntimeError(kind: .conflict, message: "container is not running")
         }
-        return try await exec(process, container: (pid, pidfd), namespaces: namespaces, seccomp: seccomp, binary: binary,
-                              stdio: stdio, consoleSocket: consoleSocket, throughPidfd: true, cgroup: cgroup)
+        return try execBlocking(process, container: (pid, pidfd), namespaces: namespaces, seccomp: seccomp, binary: binary,
+                                stdio: stdio, consoleSocket: consoleSocket, throughPidfd: true, cgroup: cgroup)
     }
 
     /// Field 22 (starttime) of `/proc/PID/stat`, counted after the command name (which may hold
@@ -142,6 +161,15 @@ public final class ContainerProcess: Sendable {
     static func exec(_ process: RuntimeSpec.Process, container: (pid: Int32, pidfd: Int32), namespaces: [RuntimeSpec.Namespace],
                      seccomp: RuntimeSpec.Seccomp?, binary: InitBinary, stdio: Stdio, consoleSocket: String? = nil,
                      throughPidfd: Bool, cgroup: Cgroup?) async throws -> ContainerProcess {
+        try await pool.run {
+            try execBlocking(process, container: container, namespaces: namespaces, seccomp: seccomp, binary: binary, stdio: stdio,
+                             consoleSocket: consoleSocket, throughPidfd: throughPidfd, cgroup: cgroup)
+        }
+    }
+
+    private static func execBlocking(_ process: RuntimeSpec.Process, container: (pid: Int32, pidfd: Int32),
+                                     namespaces: [RuntimeSpec.Namespace], seccomp: RuntimeSpec.Seccomp?, binary: InitBinary,
+                                     stdio: Stdio, consoleSocket: String?, throughPidfd: Bool, cgroup: Cgroup?) throws -> ContainerProcess {
         var spec = RuntimeSpec()
         spec.process = process
         var linux = RuntimeSpec.Linux()
@@ -162,27 +190,25 @@ public final class ContainerProcess: Sendable {
             }
             return (UInt32(bitPattern: flag), file)
         }
-        return try await pool.run {
-            // The namespace files, opened while the container is known to be alive (its pidfd
-            // answers), so that they are its own and not those of a process that took its pid.
-            var opened: [Int32] = []
-            defer { for fd in opened { close(fd) } }
-            for (_, file) in files {
-                let fd = open("/proc/\(container.pid)/ns/\(file)", O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { throw RuntimeError(kind: .conflict, message: "container is not running") }
-                opened.append(fd)
-            }
-            guard berth_pidfd_send_signal(container.pidfd, 0) == 0 else {
-                throw RuntimeError(kind: .conflict, message: "container is not running")
-            }
-            var console: [Int32] = []
-            if let consoleSocket { console.append(try ConsoleSocket.connect(to: consoleSocket)) }
-            defer { for fd in console { close(fd) } }
-            let paths = files.enumerated().map { (type: $0.element.type, path: "/proc/self/fd/\($0.offset + 5)") }
-            let bootstrap = Bootstrap(joining: paths, pidfd: throughPidfd ? 4 : -1)
-            return try launch(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio,
-                              passing: [container.pidfd] + opened + console, cgroup: cgroup)
+        // The namespace files, opened while the container is known to be alive (its pidfd
+        // answers), so that they are its own and not those of a process that took its pid.
+        var opened: [Int32] = []
+        defer { for fd in opened { close(fd) } }
+        for (_, file) in files {
+            let fd = open("/proc/\(container.pid)/ns/\(file)", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw RuntimeError(kind: .conflict, message: "container is not running") }
+            opened.append(fd)
         }
+        guard berth_pidfd_send_signal(container.pidfd, 0) == 0 else {
+            throw RuntimeError(kind: .conflict, message: "container is not running")
+        }
+        var console: [Int32] = []
+        if let consoleSocket { console.append(try ConsoleSocket.connect(to: consoleSocket)) }
+        defer { for fd in console { close(fd) } }
+        let paths = files.enumerated().map { (type: $0.element.type, path: "/proc/self/fd/\($0.offset + 5)") }
+        let bootstrap = Bootstrap(joining: paths, pidfd: throughPidfd ? 4 : -1)
+        return try launch(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio,
+                          passing: [container.pidfd] + opened + console, cgroup: cgroup)
     }
 
     /// The files under `/proc/PID/ns/` by the OCI spec's namespace names.
@@ -193,7 +219,7 @@ public final class ContainerProcess: Sendable {
     /// Spawns init with `passing` as its descriptors 4…, has it take the namespace steps of
     /// `bootstrap`, sends it `configuration`, and returns once it reports ready.
     private static func launch(bootstrap: Bootstrap, configuration: [UInt8], binary: InitBinary, stdio: Stdio, passing: [Int32],
-                               cgroup: Cgroup?, whileInitStarts: (@Sendable () throws -> Void)? = nil) throws -> ContainerProcess {
+                               cgroup: Cgroup?, whileInitStarts: (() throws -> Void)? = nil) throws -> ContainerProcess {
         var bootstrap = bootstrap
         if let cgroup { bootstrap.join(cgroup) }
         guard bootstrap.cgroups.count + bootstrap.joins.count <= Int(BERTH_JOIN_MAX) else {
@@ -297,18 +323,43 @@ public final class ContainerProcess: Sendable {
     /// reported (`exec: "nosuch": executable file not found in $PATH`); then the container has
     /// exited, and `wait` collects it.
     public func start() async throws {
-        try await Self.pool.run { [self] in
-            try channel.send(.start)
-            let reply = try channel.receive()
-            state.withLock { state in
-                state.channelOpen = false
-                close(channel.fd)
-            }
-            // The socket closed at exec: the command runs.
-            guard let reply else { return }
-            guard reply.kind == .error else { throw RuntimeError.protocolViolation("init sent \(reply.kind) at start") }
-            throw RuntimeError(kind: .invalidParameter, message: String(decoding: reply.payload, as: UTF8.self))
+        try await Self.pool.run { [self] in try startBlocking() }
+    }
+
+    /// `start` on the calling thread (see `createBlocking`).
+    public func startBlocking() throws {
+        try channel.send(.start)
+        let reply = try channel.receive()
+        state.withLock { state in
+            state.channelOpen = false
+            close(channel.fd)
         }
+        // The socket closed at exec: the command runs.
+        guard let reply else { return }
+        guard reply.kind == .error else { throw RuntimeError.protocolViolation("init sent \(reply.kind) at start") }
+        throw RuntimeError(kind: .invalidParameter, message: String(decoding: reply.payload, as: UTF8.self))
+    }
+
+    /// Waits on the calling thread until PID 1 exits, for a program whose only waiter this is
+    /// (see `createBlocking`); tasks waiting with `wait` get the same status.
+    public func waitBlocking() throws -> ExitStatus {
+        if let exit = state.withLock({ $0.exit }) { return exit }
+        var status: Int32 = 0, signal: Int32 = 0
+        while berth_pidfd_wait(pidfd, 0, &status, &signal) != 0 {
+            guard errno == EINTR else {
+                // A task's monitor reaped it first: its status is recorded.
+                if let exit = state.withLock({ $0.exit }) { return exit }
+                throw RuntimeError.system("waitid", errno)
+            }
+        }
+        let exit = ExitStatus(code: status, signal: signal == 0 ? nil : signal)
+        let waiters = state.withLock { state in
+            state.exit = exit
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(returning: exit) }
+        return exit
     }
 
     /// Sends `signal` to PID 1. A container that has exited is `notFound`.

@@ -1,6 +1,5 @@
 import BerthCore
 import BerthRuntime
-import BerthTransport
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -10,25 +9,28 @@ extension RuntimeCLI {
     /// `events --stats ID`: one `stats` event with the container's cgroup statistics, in runc's
     /// JSON. Without `--stats`: a `stats` event every `--interval` (default 5s) and an `oom` event
     /// when the OOM killer strikes, until the container stops.
-    func events(_ id: String) async throws {
+    func events(_ id: String) throws {
         let container = try directory(id)
         let record = try container.load()
         guard container.status(of: record) != .stopped, let cgroup = record.cgroup else {
             throw RuntimeError(kind: .conflict, message: "container \(id) is not running")
         }
         if line.flag("stats") {
-            let stats = try await BlockingPool.shared.run { cgroup.stats() }
+            let stats = cgroup.stats()
             try emit(StatsEvent(id: id, stats: stats))
             return
         }
         let interval = try Self.interval(line.options["interval"] ?? "5s")
         var kills = cgroup.oomKills
         while container.status(of: record) != .stopped {
-            let (stats, now) = try await BlockingPool.shared.run { (cgroup.stats(), cgroup.oomKills) }
+            let (stats, now) = (cgroup.stats(), cgroup.oomKills)
             if now > kills { try emit(OOMEvent(id: id)) }
             kills = now
             try emit(StatsEvent(id: id, stats: stats))
-            try await Task.sleep(for: interval)
+            let (seconds, attoseconds) = interval.components
+            var pause = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+            var left = timespec()
+            while nanosleep(&pause, &left) != 0 && errno == EINTR { pause = left }
         }
     }
 

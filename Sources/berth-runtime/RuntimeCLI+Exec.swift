@@ -1,6 +1,5 @@
 import BerthCore
 import BerthRuntime
-import BerthTransport
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -10,24 +9,24 @@ extension RuntimeCLI {
     /// `exec`: a process from `--process FILE` (the shim's way) or from the arguments after the
     /// ID with `--cwd`, `--env`, `--user uid[:gid]`, `--tty`. With `--detach` it is started and
     /// left (the shim reaps it); without, its exit status is this command's.
-    func exec(_ id: String) async throws -> Int32 {
+    func exec(_ id: String) throws -> Int32 {
         let container = try ContainerDirectory(root: line.root, id: id)
         let record = try container.load()
         guard container.status(of: record) == .running else {
             throw RuntimeError(kind: .conflict, message: "cannot exec in a stopped or paused container")
         }
         let process = try execProcess(record)
-        let binary = try await initBinary()
-        let executed = try await ContainerProcess.exec(
+        let binary = try initBinary()
+        let executed = try ContainerProcess.execBlocking(
             process, inContainerWithPid: record.pid, startTime: record.startTime, namespaces: record.spec.linux?.namespaces ?? [],
             seccomp: record.spec.linux?.seccomp, binary: binary, stdio: .init(input: 0, output: 1, error: 2),
             consoleSocket: line.options["console-socket"], cgroup: record.cgroup)
-        try await executed.start()
+        try executed.startBlocking()
         if let pidFile = line.options["pid-file"] {
             try DurableFile.write(Array(String(executed.pid).utf8), to: absolute(pidFile), flushed: false)
         }
         if line.flag("detach") { return 0 }
-        return try await executed.wait().code
+        return try executed.waitBlocking().code
     }
 
     private func execProcess(_ record: ContainerDirectory.Record) throws -> RuntimeSpec.Process {

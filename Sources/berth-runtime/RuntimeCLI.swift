@@ -1,6 +1,5 @@
 import BerthCore
 import BerthRuntime
-import BerthTransport
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -18,7 +17,7 @@ struct RuntimeCLI {
     static let version = "0.1.0"
 
     /// Runs the command line and returns the process's exit status.
-    static func main(_ arguments: [String]) async -> Int32 {
+    static func main(_ arguments: [String]) -> Int32 {
         let line: RuntimeCommandLine
         do {
             line = try RuntimeCommandLine.parse(arguments)
@@ -28,7 +27,7 @@ struct RuntimeCLI {
         }
         let cli = RuntimeCLI(line: line)
         do {
-            return try await cli.run()
+            return try cli.run()
         } catch {
             let message = ErrorKind.classify(error).message
             cli.logError(message)
@@ -37,7 +36,7 @@ struct RuntimeCLI {
         }
     }
 
-    func run() async throws -> Int32 {
+    func run() throws -> Int32 {
         if line.flag("systemd-cgroup") {
             throw RuntimeError(kind: .notImplemented, message: "the systemd cgroup driver is not supported: use cgroupfs")
         }
@@ -49,13 +48,13 @@ struct RuntimeCLI {
             print(Self.usage, terminator: "")
             return 0
         case "create":
-            _ = try await create(try line.containerID())
+            _ = try create(try line.containerID())
             return 0
         case "start":
-            try await start(try line.containerID())
+            try start(try line.containerID())
             return 0
         case "run":
-            return try await runContainer(try line.containerID())
+            return try runContainer(try line.containerID())
         case "state":
             try state(try line.containerID())
             return 0
@@ -63,10 +62,10 @@ struct RuntimeCLI {
             try kill(try line.containerID())
             return 0
         case "delete":
-            try await delete(try line.containerID())
+            try delete(try line.containerID())
             return 0
         case "exec":
-            return try await exec(try line.containerID())
+            return try exec(try line.containerID())
         case "pause", "resume":
             try pauseOrResume(try line.containerID(), pause: line.command == "pause")
             return 0
@@ -86,7 +85,7 @@ struct RuntimeCLI {
             try spec()
             return 0
         case "events":
-            try await events(try line.containerID())
+            try events(try line.containerID())
             return 0
         default:
             throw RuntimeError(kind: .notImplemented, message: "the \(line.command) command is not supported")
@@ -101,9 +100,8 @@ struct RuntimeCLI {
 
     /// What init runs from: this executable through a read-only overlay, no copy made. Its
     /// empty lower layer lies in the root under a name no container ID can take.
-    func initBinary() async throws -> InitBinary {
-        let empty = line.root + "/@empty"
-        return try await BlockingPool.shared.run { try InitBinary.sealedView(emptyDirectory: empty) }
+    func initBinary() throws -> InitBinary {
+        try InitBinary.sealedView(emptyDirectory: line.root + "/@empty")
     }
 
     /// The bundle's configuration, its root made absolute.
@@ -128,7 +126,7 @@ struct RuntimeCLI {
     }
 
     @discardableResult
-    private func create(_ id: String) async throws -> (process: ContainerProcess, record: ContainerDirectory.Record) {
+    private func create(_ id: String) throws -> (process: ContainerProcess, record: ContainerDirectory.Record) {
         let container = try directory(id)
         let bundle = absolute(line.options["bundle"] ?? ".")
         let spec = try loadSpec(bundle: bundle)
@@ -136,16 +134,16 @@ struct RuntimeCLI {
         let cgroup = try Cgroup(path: cgroupPath)
         try container.create()
         do {
-            let binary = try await initBinary()
+            let binary = try initBinary()
             let process: ContainerProcess
             do {
                 // The cgroup is made while init loads.
                 let resources = spec.linux?.resources
-                process = try await ContainerProcess.create(spec: spec, binary: binary, stdio: .init(input: 0, output: 1, error: 2),
+                process = try ContainerProcess.createBlocking(spec: spec, binary: binary, stdio: .init(input: 0, output: 1, error: 2),
                                                             startFIFO: container.fifo, consoleSocket: line.options["console-socket"],
                                                             cgroup: cgroup, whileInitStarts: { try cgroup.create(resources) })
             } catch {
-                try? await BlockingPool.shared.run { try cgroup.destroy() }
+                try? cgroup.destroy()
                 throw error
             }
             let record = ContainerDirectory.Record(
@@ -165,47 +163,45 @@ struct RuntimeCLI {
 
     /// Opens the FIFO init waits on: its open completes init's, which then execs. Polls, so
     /// that an init that died does not leave `start` waiting forever.
-    private func start(_ id: String) async throws {
+    private func start(_ id: String) throws {
         let container = try directory(id)
-        try await start(container, record: try container.load())
+        try start(container, record: try container.load())
     }
 
-    private func start(_ container: ContainerDirectory, record: ContainerDirectory.Record) async throws {
+    private func start(_ container: ContainerDirectory, record: ContainerDirectory.Record) throws {
         switch container.status(of: record) {
         case .created: break
         case .stopped: throw RuntimeError(kind: .conflict, message: "cannot start a container that has stopped")
         case .running, .paused: throw RuntimeError(kind: .conflict, message: "cannot start an already running container")
         }
         let fifo = container.fifo
-        let pid = record.pid
-        try await BlockingPool.shared.run {
-            let fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-            guard fd >= 0 else { throw RuntimeError.system("open exec fifo", errno) }
-            defer { close(fd) }
-            for _ in 0..<1_000 {
-                var byte: UInt8 = 0
-                let n = read(fd, &byte, 1)
-                if n == 1 {
-                    unlink(fifo)
-                    return
-                }
-                guard Glibc.kill(pid, 0) == 0 else { throw RuntimeError(kind: .conflict, message: "container's init exited before start") }
-                var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                _ = poll(&ready, 1, 10)
+        let fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw RuntimeError.system("open exec fifo", errno) }
+        defer { close(fd) }
+        for _ in 0..<1_000 {
+            var byte: UInt8 = 0
+            if read(fd, &byte, 1) == 1 {
+                unlink(fifo)
+                return
             }
-            throw RuntimeError(kind: .system, message: "timed out waiting for the container's init")
+            guard Glibc.kill(record.pid, 0) == 0 else {
+                throw RuntimeError(kind: .conflict, message: "container's init exited before start")
+            }
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&ready, 1, 10)
         }
+        throw RuntimeError(kind: .system, message: "timed out waiting for the container's init")
     }
 
     /// create, start, wait, delete; the container's status is the exit status.
-    private func runContainer(_ id: String) async throws -> Int32 {
-        let (process, record) = try await create(id)
+    private func runContainer(_ id: String) throws -> Int32 {
+        let (process, record) = try create(id)
         let container = try directory(id)
-        try await start(container, record: record)
+        try start(container, record: record)
         if line.flag("detach") { return 0 }
         // Init is this process's own child: its exit comes through its pidfd.
-        let exit = try await process.wait()
-        try await delete(container, record: record, force: true)
+        let exit = try process.waitBlocking()
+        try delete(container, record: record, force: true)
         return exit.code
     }
 
@@ -230,7 +226,7 @@ struct RuntimeCLI {
         }
     }
 
-    private func delete(_ id: String) async throws {
+    private func delete(_ id: String) throws {
         let container = try directory(id)
         let record: ContainerDirectory.Record
         do {
@@ -240,10 +236,10 @@ struct RuntimeCLI {
             if error.kind == .notFound { container.remove() }
             throw error
         }
-        try await delete(container, record: record, force: line.flag("force"))
+        try delete(container, record: record, force: line.flag("force"))
     }
 
-    private func delete(_ container: ContainerDirectory, record: ContainerDirectory.Record, force: Bool) async throws {
+    private func delete(_ container: ContainerDirectory, record: ContainerDirectory.Record, force: Bool) throws {
         let id = container.id
         let status = container.status(of: record)
         if status == .running || status == .paused, !force {
@@ -251,17 +247,14 @@ struct RuntimeCLI {
         }
         if status != .stopped {
             // A created container goes without --force, as runc lets it.
-            let cgroup = record.cgroup
             let pid = record.pid
-            try await BlockingPool.shared.run {
-                if let cgroup { try? cgroup.kill(SIGKILL) } else { _ = Glibc.kill(pid, SIGKILL) }
-                for _ in 0..<1000 where ContainerProcess.processStartTime(pid) == record.startTime && !ContainerDirectory.isZombie(pid) {
-                    usleep(10_000)
-                }
+            if let cgroup = record.cgroup { try? cgroup.kill(SIGKILL) } else { _ = Glibc.kill(pid, SIGKILL) }
+            for _ in 0..<1000 where ContainerProcess.processStartTime(pid) == record.startTime && !ContainerDirectory.isZombie(pid) {
+                usleep(10_000)
             }
         }
         if let cgroup = record.cgroup {
-            try await BlockingPool.shared.run { try cgroup.destroy() }
+            try cgroup.destroy()
         }
         container.remove()
     }

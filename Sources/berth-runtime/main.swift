@@ -1,14 +1,10 @@
 import BerthRuntime
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
 
-// A container's init is this binary too, started from a sealed copy of it: it must take over
-// before anything starts a thread, so main is synchronous and the command runs as a task.
+// A container's init is this binary too, started from a sealed view of it: it must take over
+// before anything starts a thread. The command line is synchronous too: a short-lived process
+// with one thread, no cooperative pool to keep free, so it simply blocks in its system calls.
 if InitProcess.isRequested { InitProcess.main() }
-Task {
-    let status = await RuntimeCLI.main(Array(CommandLine.arguments.dropFirst()))
-    exit(status)
-}
-dispatchMain()
+exit(RuntimeCLI.main(Array(CommandLine.arguments.dropFirst())))
