@@ -20,9 +20,9 @@ N=${1:-100}
 MODE=${2:-interleaved}
 case "$MODE" in interleaved|sequential|apart) ;; *) echo "mode: interleaved, sequential or apart" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/../.."
-# Built as README.md says to install it: the Swift runtime linked in.
-swift build -c release --static-swift-stdlib --product berth-runtime --scratch-path .build-static >/dev/null
-BERTH=$PWD/.build-static/release/berth-runtime
+# Built as README.md says to install it: a static executable (no dynamic loader at all).
+swift build -c release -Xswiftc -static-executable --product berth-runtime --scratch-path .build-static-executable >/dev/null 2>&1
+BERTH=$PWD/.build-static-executable/release/berth-runtime
 WORK=$(mktemp -d /tmp/berth-runtimes.XXXXXX)
 UNIFIED=/sys/fs/cgroup/unified
 HAD_HUGETLB=$(grep -qw hugetlb "$UNIFIED/cgroup.controllers" 2>/dev/null && echo yes || echo no)
