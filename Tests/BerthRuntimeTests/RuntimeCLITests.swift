@@ -97,16 +97,22 @@ struct RuntimeCLITests {
 
     @Test func eventsStreamStatsUntilTheContainerStops() async throws {
         let tool = try RuntimeTool()
-        let bundle = try RuntimeTool.bundle(["sleep", "1"])
+        // The container runs until the test drops a file into its root.
+        let bundle = try RuntimeTool.bundle(["sh", "-c", "until [ -e /stop ]; do sleep 0.05; done"])
         #expect(try await tool.run(["run", "--detach", "--bundle", bundle, "ev"]).status == 0)
         #expect(try await tool.run(["events", "--interval", "5 parsecs", "ev"]).stderr
                 == "berth-runtime: invalid interval \"5 parsecs\": use a duration such as 5s or 500ms\n")
+        let stopper = Task {
+            try await Task.sleep(for: .seconds(1))
+            try Data().write(to: URL(fileURLWithPath: bundle + "/rootfs/stop"))
+        }
         let stream = try await tool.run(["events", "--interval", "200ms", "ev"])
+        try await stopper.value
         #expect(stream.status == 0, "the stream ends when the container stops: \(stream.stderr)")
         let events = try stream.stdout.split(separator: "\n").map { line in
             try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         }
-        #expect(events.count >= 2, "about one every 200 ms for a second: \(events.count)")
+        #expect(events.count >= 2, "one at once, then one every 200 ms until the stop a second later: \(events.count)")
         #expect(events.allSatisfy { $0["type"] as? String == "stats" && $0["id"] as? String == "ev" })
         #expect(try await tool.run(["delete", "ev"]).status == 0)
     }
