@@ -1,4 +1,5 @@
 import BerthCore
+import BerthTesting
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -79,11 +80,16 @@ struct DockerdRuntimeTests {
             #expect(try await docker(dockerd, "kill", "c1").status == 0)
             #expect(try await docker(dockerd, "wait", "c1").stdout == "137\n")
             #expect(try await docker(dockerd, "rm", "c1").status == 0)
+            // A PID 1 gets a signal from outside only once it handles it: signal after the trap is set.
             let trapping = try await docker(dockerd, "run", "-d", "--runtime", "berth", "bb:1", "sh", "-c",
-                                            "trap 'exit 9' USR1; while :; do sleep 0.1; done")
+                                            "trap 'exit 9' USR1; echo ready; while :; do sleep 0.1; done")
             let trapper = trapping.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(await eventually { (try? await docker(dockerd, "logs", trapper).stdout) == "ready\n" })
             #expect(try await docker(dockerd, "kill", "-s", "USR1", trapper).status == 0)
-            #expect(try await docker(dockerd, "wait", trapper).stdout == "9\n", "the signal reached the container's handler")
+            let status = ["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", trapper]
+            #expect(await eventually { (try? await ProcessRunner.run(ProcessRunner.dockerCLI ?? "", status, environment: dockerd.environment).stdout)
+                                        == "exited 9\n" }, "the signal reached the container's handler")
+            _ = try await docker(dockerd, "rm", "-f", trapper)
             let cgroups = ["pids", "memory", "freezer"].map { "/sys/fs/cgroup/\($0)/docker/\(id)" }
             #expect(cgroups.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "the container's cgroups went with it")
         }

@@ -12,7 +12,8 @@ enum ProcessRunner {
     }
 
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                    directory workingDirectory: String? = nil, input: String? = nil) async throws -> Outcome {
+                    directory workingDirectory: String? = nil, input: String? = nil,
+                    limit: Duration = .seconds(120)) async throws -> Outcome {
         let directory = NSTemporaryDirectory()
         let outPath = directory + "berth-out-\(UUID().uuidString)"
         let errPath = directory + "berth-err-\(UUID().uuidString)"
@@ -34,6 +35,13 @@ enum ProcessRunner {
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         process.standardInput = input == nil ? FileHandle.nullDevice : try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
+        // A program that hangs is killed after `limit` (its status is then SIGKILL's), so that
+        // a stuck command fails its test instead of holding the whole run.
+        let watchdog = Task {
+            try await Task.sleep(for: limit)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        defer { watchdog.cancel() }
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do { try process.run() } catch { continuation.resume(throwing: error) }
