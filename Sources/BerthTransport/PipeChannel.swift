@@ -1,5 +1,3 @@
-import BerthSync
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,10 +7,8 @@ import Glibc
 /// on `EAGAIN`; no thread ever blocks in here. A terminal whose other side is closed reads as
 /// end of stream (the kernel says `EIO`), as a pipe whose writers are gone does.
 public final class PipeChannel: Sendable {
-    private let descriptor: Atomic<Int32>
-    /// Serialises `close` with a concurrent use (see `Socket`).
-    private let lifecycle = Locked(false)  // true once closed (a real value: see Locked's note)
-    public let reactor: Reactor
+    private let owned: RegisteredDescriptor
+    public var reactor: Reactor { owned.reactor }
 
     /// A write to a pipe whose reader has gone raises SIGPIPE, which kills a process that does
     /// not ignore it (berthd does): it must come back as `EPIPE` instead.
@@ -22,26 +18,19 @@ public final class PipeChannel: Sendable {
     /// container's end of a pipe stays as it is) and registers it with the reactor.
     public init(adopting fd: Int32, reactor: Reactor = .shared) throws {
         Self.brokenPipesIgnored
-        descriptor = Atomic(fd)
-        self.reactor = reactor
         let flags = fcntl(fd, F_GETFL)
         guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else {
             let code = errno
             Glibc.close(fd)
             throw SocketError("fcntl", code: code)
         }
-        do {
-            try reactor.register(fd)
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
+        owned = try RegisteredDescriptor(adopting: fd, reactor: reactor)
     }
 
     deinit { close() }
 
     /// The descriptor, or -1 once closed.
-    public var fd: Int32 { descriptor.load(ordering: .acquiring) }
+    public var fd: Int32 { owned.fd }
 
     /// Appends what is available (at least one byte) to `buffer`; returns 0 at end of stream.
     public func read(into buffer: inout ByteBuffer) async throws -> Int {
@@ -84,18 +73,10 @@ public final class PipeChannel: Sendable {
 
     /// Closes the descriptor; a task waiting on it resumes with an error. Idempotent.
     public func close() {
-        lifecycle.withLock { closed in
-            let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)
-            guard fd >= 0 else { return }
-            closed = true
-            reactor.deregister(fd)
-            Glibc.close(fd)
-        }
+        owned.close()
     }
 
     private func openFD() throws -> Int32 {
-        let fd = self.fd
-        guard fd >= 0 else { throw SocketError.closed }
-        return fd
+        try owned.open()
     }
 }

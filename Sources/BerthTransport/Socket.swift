@@ -1,4 +1,3 @@
-import BerthSync
 import CBerthSys
 import Synchronization
 #if canImport(Glibc)
@@ -8,12 +7,8 @@ import Glibc
 /// A non-blocking stream socket driven by the reactor. Every call tries the system call first and
 /// suspends only on `EAGAIN`; `EINTR` is retried. No thread ever blocks in here.
 public final class Socket: ByteChannel {
-    private let descriptor: Atomic<Int32>
-    /// Serialises `close` with the calls other tasks may make on a socket they do not own
-    /// (`interrupt`, `shutdownWrite`): without it, a descriptor number read just before a
-    /// concurrent close could already name another connection when the call is made.
-    private let lifecycle = Locked(false)  // true once closed (a real value: see Locked's note)
-    public let reactor: Reactor
+    private let owned: RegisteredDescriptor
+    public var reactor: Reactor { owned.reactor }
     public let peer: String
     /// Set when a read came back short, so the kernel's buffer was empty: the next read waits for
     /// readiness first instead of making a read that would only say `EAGAIN`. (The socket is
@@ -23,21 +18,14 @@ public final class Socket: ByteChannel {
 
     /// Takes ownership of a non-blocking descriptor and registers it with the reactor.
     public init(adopting fd: Int32, peer: String = "", reactor: Reactor = .shared) throws {
-        self.descriptor = Atomic(fd)
-        self.reactor = reactor
+        owned = try RegisteredDescriptor(adopting: fd, reactor: reactor)
         self.peer = peer
-        do {
-            try reactor.register(fd)
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
     }
 
     deinit { close() }
 
     /// The descriptor, or -1 once closed.
-    public var fd: Int32 { descriptor.load(ordering: .acquiring) }
+    public var fd: Int32 { owned.fd }
 
     public func read(into buffer: inout ByteBuffer) async throws -> Int {
         var mustWait = inputExhausted.exchange(false, ordering: .relaxed)
@@ -158,32 +146,18 @@ public final class Socket: ByteChannel {
     }
 
     public func shutdownWrite() {
-        lifecycle.withLock { closed in
-            let fd = self.fd
-            if !closed, fd >= 0 { _ = shutdown(fd, Int32(SHUT_WR)) }
-        }
+        owned.ifOpen { _ = shutdown($0, Int32(SHUT_WR)) }
     }
 
     public func interrupt() {
-        lifecycle.withLock { closed in
-            let fd = self.fd
-            if !closed, fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) }
-        }
+        owned.ifOpen { _ = shutdown($0, Int32(SHUT_RDWR)) }
     }
 
     public func close() {
-        lifecycle.withLock { closed in
-            let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)
-            guard fd >= 0 else { return }
-            closed = true
-            reactor.deregister(fd)
-            Glibc.close(fd)
-        }
+        owned.close()
     }
 
     private func openFD() throws -> Int32 {
-        let fd = self.fd
-        guard fd >= 0 else { throw SocketError.closed }
-        return fd
+        try owned.open()
     }
 }
