@@ -1,4 +1,4 @@
-import CBerthRuntime
+import CBerthSys
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,20 +9,15 @@ import Glibc
 enum ConsoleSocket {
     /// A connected, close-on-exec socket to `path`.
     static func connect(to path: String) throws(RuntimeError) -> Int32 {
-        let socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { throw RuntimeError.system("socket", errno) }
         var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(socket)
+        var length = socklen_t(0)
+        guard berth_sockaddr_un(&address, path, &length) == 0 else {
             throw RuntimeError.invalid("console socket path too long: \(path)")
         }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
+        let socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard socket >= 0 else { throw RuntimeError.system("socket", errno) }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, length) }
         }
         guard connected == 0 else {
             let code = errno

@@ -2,6 +2,7 @@ import BerthCore
 import BerthSync
 import BerthTransport
 import CBerthRuntime
+import CBerthSys
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -142,19 +143,11 @@ public final class ContainerProcess: Sendable {
         let pidfd = berth_pidfd_open(pid)
         guard pidfd >= 0 else { throw RuntimeError(kind: .conflict, message: "container is not running") }
         defer { close(pidfd) }
-        if let startTime, processStartTime(pid) != startTime {
+        if let startTime, ProcessStat(pid: pid)?.startTime != startTime {
             throw RuntimeError(kind: .conflict, message: "container is not running")
         }
         return try execBlocking(process, container: (pid, pidfd), namespaces: namespaces, seccomp: seccomp, binary: binary,
                                 stdio: stdio, consoleSocket: consoleSocket, throughPidfd: true, cgroup: cgroup)
-    }
-
-    /// Field 22 (starttime) of `/proc/PID/stat`, counted after the command name (which may hold
-    /// spaces and parentheses).
-    public static func processStartTime(_ pid: Int32) -> UInt64? {
-        guard let stat = SmallFile.text("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? UInt64(fields[19]) : nil
     }
 
     /// `exec`, with the pidfd join optional (to test the namespace files, which kernels before 5.8 need).

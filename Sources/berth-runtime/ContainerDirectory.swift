@@ -84,7 +84,7 @@ struct ContainerDirectory {
 
     /// Where the container is in its life, from its init's process and its cgroup.
     func status(of record: Record) -> Status {
-        guard ContainerProcess.processStartTime(record.pid) == record.startTime, !Self.isZombie(record.pid) else { return .stopped }
+        guard ProcessStat.isRunning(record.pid, startedAt: record.startTime) else { return .stopped }
         if access(fifo, F_OK) == 0 { return .created }
         if record.cgroup?.isFrozen == true { return .paused }
         return .running
@@ -103,11 +103,5 @@ struct ContainerDirectory {
             }
         }
         return found.sorted { $0.id < $1.id }
-    }
-
-    /// A zombie has exited and waits for its parent to collect it.
-    static func isZombie(_ pid: Int32) -> Bool {
-        guard let stat = SmallFile.text("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return true }
-        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
     }
 }

@@ -147,7 +147,7 @@ struct RuntimeCLI {
                 throw error
             }
             let record = ContainerDirectory.Record(
-                id: id, pid: process.pid, startTime: ContainerProcess.processStartTime(process.pid) ?? 0, bundle: bundle,
+                id: id, pid: process.pid, startTime: ProcessStat(pid: process.pid)?.startTime ?? 0, bundle: bundle,
                 rootfs: spec.root?.path ?? "", created: Timestamp.rfc3339(nanoseconds: Timestamp.nowNanoseconds()),
                 spec: spec, cgroup: cgroup)
             try container.save(record)
@@ -249,7 +249,7 @@ struct RuntimeCLI {
             // A created container goes without --force, as runc lets it.
             let pid = record.pid
             if let cgroup = record.cgroup { try? cgroup.kill(SIGKILL) } else { _ = Glibc.kill(pid, SIGKILL) }
-            for _ in 0..<1000 where ContainerProcess.processStartTime(pid) == record.startTime && !ContainerDirectory.isZombie(pid) {
+            for _ in 0..<1000 where ProcessStat.isRunning(pid, startedAt: record.startTime) {
                 usleep(10_000)
             }
         }

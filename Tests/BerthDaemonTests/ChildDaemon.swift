@@ -16,14 +16,7 @@ final class ChildDaemon: Sendable {
     private let exitStatus: ExitStatus
 
     /// The built `berthd`: `swift test` builds it next to the test binary.
-    static var binary: String? { sibling("berthd") }
-
-    /// An executable of the package (`berthd`, `berth-bench`), built next to the test binary.
-    static func sibling(_ name: String) -> String? {
-        guard let tests = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        let path = URL(fileURLWithPath: tests).deletingLastPathComponent().appendingPathComponent(name).path
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }
+    static var binary: String? { BuiltExecutable.path("berthd") }
 
     static var available: Bool { binary != nil }
 

@@ -6,18 +6,11 @@ import Testing
 import Glibc
 #endif
 
-/// berth-runtime, built next to the test bundle.
-private let berthRuntime: String? = {
-    guard let tests = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-    let path = URL(fileURLWithPath: tests).deletingLastPathComponent().appendingPathComponent("berth-runtime").path
-    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-}()
-
 /// Docker itself drives `berth-runtime`: Debian's dockerd 20.10, started with
 /// `--add-runtime berth=<berth-runtime>`, runs containers through containerd's runc shim, which
 /// calls berth-runtime with runc's command line. Each step goes through the real docker CLI.
 @Suite(.enabled(if: TestImage.available && ProcessRunner.dockerCLI != nil && ReferenceDockerd.binary != nil && geteuid() == 0
-                && berthRuntime != nil,
+                && BuiltExecutable.path("berth-runtime") != nil,
                 "needs root, dockerd (apt-get install docker.io), busybox-static, the docker CLI and berth-runtime built next to the tests"))
 struct DockerdRuntimeTests {
     private func docker(_ dockerd: ReferenceDockerd, _ arguments: String..., input: String? = nil) async throws -> ProcessRunner.Outcome {
@@ -25,7 +18,7 @@ struct DockerdRuntimeTests {
     }
 
     @Test func dockerRunsContainersWithBerthRuntime() async throws {
-        let runtime = try #require(berthRuntime)
+        let runtime = try #require(BuiltExecutable.path("berth-runtime"))
         try await ReferenceDockerd.with(arguments: ["--add-runtime", "berth=\(runtime)", "--storage-driver=vfs"]) { dockerd in
             let tar = try await TestImage.rootfsTar(in: dockerd.directory, marker: "runtime")
             #expect(try await docker(dockerd, "import", "-c", "CMD [\"sh\"]", tar, "bb:1").status == 0)

@@ -69,7 +69,7 @@ struct HardeningTests {
         let descriptors = Int(min(limit.rlim_max, 20_000))
         let daemon = try await ChildDaemon(launcher: ["/bin/sh", "-c", "ulimit -n \(descriptors) && exec \"$0\" \"$@\""])
         defer { daemon.stopSoon() }
-        let bench = try #require(ChildDaemon.sibling("berth-bench"), "berth-bench is built next to the tests")
+        let bench = try #require(BuiltExecutable.path("berth-bench"), "berth-bench is built next to the tests")
 
         // Before the flood: a keep-alive connection that has made a request, and an events stream.
         let keptAlive = try await daemon.client()

@@ -6,11 +6,7 @@ import Foundation
 /// The built `berthd` (next to the test binary), whose `init` the containers run, copied into
 /// a sealed memfd once.
 enum TestInit {
-    static let path: String? = {
-        guard let tests = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        let path = URL(fileURLWithPath: tests).deletingLastPathComponent().appendingPathComponent("berthd").path
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }()
+    static let path = BuiltExecutable.path("berthd")
 
     static let binary: InitBinary? = path.flatMap { try? InitBinary(copying: $0) }
 

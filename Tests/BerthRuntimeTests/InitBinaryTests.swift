@@ -32,9 +32,8 @@ struct InitBinaryTests {
         try expectSealed(binary)
         var info = stat()
         #expect(fstat(binary.fd, &info) == 0)
-        var memfd = [CChar](repeating: 0, count: 256)
-        let length = readlink("/proc/self/fd/\(binary.fd)", &memfd, memfd.count - 1)
-        #expect(length > 0 && !String(cString: memfd).hasPrefix("/memfd:"), "a view of the file, not a memfd copy")
+        let target = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(binary.fd)")
+        #expect(!target.hasPrefix("/memfd:"), "a view of the file, not a memfd copy: \(target)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty, "the lower layer stays empty")
     }
 

@@ -11,7 +11,7 @@ import Testing
 /// output in files (a detached container keeps what it inherited open, so pipes would not end).
 struct RuntimeTool {
     let root: String
-    static let path: String? = TestInit.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("berth-runtime").path }
+    static let path = BuiltExecutable.path("berth-runtime")
 
     struct Outcome {
         let status: Int32

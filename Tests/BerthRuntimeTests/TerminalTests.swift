@@ -99,7 +99,8 @@ struct TerminalChannelTests {
         var master: Int32 = -1
         var name = [CChar](repeating: 0, count: 128)
         try #require(berth_open_pty(&master, &name, name.count) == 0)
-        let slave = open(String(cString: name), O_RDWR | O_NOCTTY | O_CLOEXEC)
+        let path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC)
         try #require(slave >= 0)
         writeAll(slave, "hello\n")
         close(slave)
