@@ -48,9 +48,12 @@ let package = Package(
         // The image store: content-addressed images and layers on overlay2 or vfs, import, load, save.
         .target(name: "BerthImages", dependencies: ["BerthAPI", "BerthCore", "BerthTransport",
                                                     "CBerthSys", "COpenSSL", "CArchive"], swiftSettings: strict),
+        // Containers: one actor each, their lifecycle, persisted state, json-file logs, restart policies.
+        .target(name: "BerthContainers", dependencies: ["BerthAPI", "BerthCore", "BerthImages", "BerthRuntime", "BerthSync",
+                                                        "BerthTransport", "CBerthSys"], swiftSettings: strict),
         // The Docker API surface: wire types, and one router per resource with its Backend protocol.
         .target(name: "BerthAPI", dependencies: ["BerthCore", "BerthHTTP", "BerthServer"], swiftSettings: strict),
-        .target(name: "BerthDaemon", dependencies: ["BerthAPI", "BerthImages", "BerthCore", "BerthSync", "BerthServer", "BerthEngine", "BerthTransport",
+        .target(name: "BerthDaemon", dependencies: ["BerthAPI", "BerthContainers", "BerthImages", "BerthRuntime", "BerthCore", "BerthSync", "BerthServer", "BerthEngine", "BerthTransport",
                                                     "BerthTLS", "BerthLogging"], swiftSettings: strict),
         .target(name: "BerthTesting", dependencies: ["CBerthSys", "BerthSync", "BerthServer", "BerthTransport"], swiftSettings: strict),
         .executableTarget(name: "berthd", dependencies: ["BerthDaemon", "BerthRuntime"], swiftSettings: strict),

@@ -1,4 +1,6 @@
 import BerthAPI
+import BerthContainers
+import BerthRuntime
 import BerthSync
 import BerthEngine
 import BerthImages
@@ -30,6 +32,8 @@ public final class Daemon: Sendable {
     public let started = ContinuousClock.now
     /// The image store, once initialisation has opened it.
     let imagesBackend = DaemonImagesBackend()
+    /// The containers, opened by initialisation after the image store.
+    public let containers: ContainerService
     let facts: SystemFacts
     let engineID: String
     let logger: Logger
@@ -65,6 +69,10 @@ public final class Daemon: Sendable {
         self.engine = Engine(logger: logger)
         self.initialize = initialize
         self.counts = counts
+        let events = events
+        containers = ContainerService(dataRoot: configuration.dataRoot) { action, id, attributes in
+            await events.publish(type: "container", action: action, actorID: id, attributes: attributes)
+        }
     }
 
     /// The HTTP service: the API's routers and middleware, composed once.
@@ -74,6 +82,7 @@ public final class Daemon: Sendable {
             SystemRouter(backend: DaemonSystemBackend(engine: engine, images: imagesBackend)),
             DebugRouter(backend: DaemonDebugBackend(daemon: self)),
             ImagesRouter(backend: imagesBackend),
+            ContainersRouter(backend: containers),
         ]
         for api in routers { api.register(on: &router) }
         routes(&router, engine)
@@ -101,9 +110,14 @@ public final class Daemon: Sendable {
         serverConfiguration.shutdownTimeout = configuration.shutdownTimeout
         let counts = counts
         let imagesBackend = imagesBackend
+        let containers = containers
         let allCounts: @Sendable () async -> ObjectCounts = {
             var all = await counts()
             if let images = imagesBackend.current { all.images = await images.count }
+            let held = await containers.counts()
+            all.containers += held.total
+            all.running += held.running
+            all.paused += held.paused
             return all
         }
         await SystemJobs(configuration: configuration, facts: facts, engineID: engineID, events: events, counts: allCounts,
@@ -183,6 +197,15 @@ public final class Daemon: Sendable {
             }
         imagesBackend.open(service)
         logger.info("image store open", [("storage-driver", service.driver.rawValue), ("data-root", configuration.dataRoot)])
+        let path = configuration.initBinaryPath
+        let initBinary = try await BlockingPool.shared.run { () throws -> InitBinary in
+            do {
+                return try InitBinary(copying: path)
+            } catch {
+                throw ServeAPIError(message: "cannot make the containers' init from \(path): \(error)")
+            }
+        }
+        try await containers.open(images: service, initBinary: initBinary)
     }
 
     /// The `/metrics` service: Prometheus text, no API middleware.
@@ -242,6 +265,7 @@ public final class Daemon: Sendable {
         let stopper = Task { [logger] in
             do { try await stop.wait() } catch { return }
             beginShutdown()
+            Task { [containers] in await containers.shutdown() }
             try? await Task.sleep(for: timeout)
             guard !Task.isCancelled else { return }
             logger.warning("shutdown timeout (\(timeout)) reached: cancelling what is still running")
@@ -252,6 +276,8 @@ public final class Daemon: Sendable {
         }
         let result = await ending.value()
         stopper.cancel()
+        // Containers stop in their own time (their stop timeouts), as dockerd's do without live-restore.
+        await containers.shutdown()
         await engine.shutdown(timeout: {
             if case .timedOut = result { return .zero }
             return timeout

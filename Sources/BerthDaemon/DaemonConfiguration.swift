@@ -25,6 +25,9 @@ public struct DaemonConfiguration: Sendable {
     /// The configuration file that was read, if any.
     public var configFile: String?
     public var shutdownTimeout: Duration = .seconds(15)
+    /// The executable containers' init runs from (copied into a sealed memfd at start): the
+    /// daemon's own binary; tests running the daemon in-process name the built `berthd`.
+    public var initBinaryPath = "/proc/self/exe"
     public var labels: [String] = []
     /// From the first byte of a request until its head is complete.
     public var headerReadTimeout: Duration = .seconds(10)

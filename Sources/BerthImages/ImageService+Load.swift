@@ -98,7 +98,7 @@ extension ImageService {
     /// A new directory for staging an archive, under the data root's `tmp` (emptied when the
     /// store opens).
     func stagingDirectory(_ purpose: String) async throws -> String {
-        let path = "\(layers.layout.stagingRoot)/\(purpose)-\(LayerWriter.randomHex(16))"
+        let path = "\(layers.layout.stagingRoot)/\(purpose)-\(randomHex(16))"
         let layout = layers.layout
         try await BlockingPool.shared.run { try layout.makeDirectories(path) }
         return path

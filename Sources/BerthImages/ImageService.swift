@@ -218,14 +218,23 @@ public final class ImageService: ImagesBackend {
     public func delete(_ name: String, force: Bool, prune: Bool) async throws -> [ImageDeleteItem] {
         let record = try await image(name)
         let tags = await images.tags(of: record.id)
+        let users = await images.containers(using: record.id)
         var items: [ImageDeleteItem] = []
         // A reference names one tag: remove it, and the image only with its last tag.
         if Digest(name) == nil, let reference = try? Reference(parsing: name), tags.contains(reference) {
+            if tags.count == 1, let user = users.first, !force {
+                throw APIError.conflict("conflict: unable to remove repository reference \"\(name)\" (must force) - container "
+                                        + "\(user.prefix(12)) is using its referenced image \(record.id.short)")
+            }
             _ = try await images.untag(reference)
             items.append(.untagged(reference.description))
             await publish("untag", record.id.description, ["name": record.id.description])
-            guard tags.count == 1 else { return items }
+            guard tags.count == 1, users.isEmpty else { return items }
         } else {
+            if let user = users.first, !force {
+                throw APIError.conflict("conflict: unable to delete \(record.id.short) (must be forced) - image is being used by "
+                                        + "container \(user.prefix(12))")
+            }
             guard tags.count <= 1 || force else {
                 throw APIError.conflict(
                     "conflict: unable to delete \(record.id.short) (must be forced) - image is referenced in multiple repositories")
@@ -235,6 +244,8 @@ public final class ImageService: ImagesBackend {
                 items.append(.untagged(reference.description))
                 await publish("untag", record.id.description, ["name": record.id.description])
             }
+            // Forced: the tags go, the image stays while a container runs on it.
+            guard users.isEmpty else { return items }
         }
         items += try await remove(record)
         return items
@@ -277,6 +288,7 @@ public final class ImageService: ImagesBackend {
         for record in await images.all {
             let tags = await images.tags(of: record.id)
             if danglingOnly && !tags.isEmpty { continue }
+            if await !images.containers(using: record.id).isEmpty { continue }
             if let until, record.config.createdNanoseconds >= until { continue }
             guard filters.matchesLabels(record.config.config?.Labels) else { continue }
             for reference in tags {

@@ -16,6 +16,8 @@ actor ImageStore {
     let layers: LayerStore
     private var images: [Digest: ImageRecord]
     private var references: [Reference: Digest]
+    /// The image each container was made from, by container ID.
+    private var users: [String: Digest] = [:]
 
     private init(layout: StorageLayout, layers: LayerStore, images: [Digest: ImageRecord], references: [Reference: Digest]) {
         self.layout = layout
@@ -88,6 +90,15 @@ actor ImageStore {
     }
 
     var allReferences: [Reference: Digest] { references }
+
+    /// Records that container `container` uses image `id`.
+    func use(_ id: Digest, by container: String) { users[container] = id }
+
+    /// Container `container` no longer uses its image.
+    func release(by container: String) { users.removeValue(forKey: container) }
+
+    /// The containers that use image `id`, sorted.
+    func containers(using id: Digest) -> [String] { users.filter { $0.value == id }.map(\.key).sorted() }
 
     /// The image a user's name means: a reference (with `:latest` implied), a full ID, or a
     /// unique ID prefix. Nil if none; an ambiguous prefix is a 400.

@@ -70,6 +70,8 @@ actor LayerStore {
                 continue
             }
             let parent = SmallFile.text(path + "/parent").flatMap { Digest($0.trimmingWhitespace) }
+            // A daemon that was killed left its containers' roots mounted.
+            if layout.driver == .overlay2 { umount2("\(layout.driverRoot)/\(mountID)/merged", Int32(MNT_DETACH)) }
             writable[id] = WritableLayer(id: id, mountID: mountID, parent: parent, mounted: false)
         }
         return (layers, links, writable)
@@ -203,7 +205,7 @@ actor LayerStore {
             return layer
         }
         let layout = layout
-        let mountID = LayerWriter.randomHex(64)
+        let mountID = randomHex(64)
         let lower = parentLayer.map { chain(below: $0).reversed().compactMap { links[$0.cacheID].map { "l/\($0)" } } } ?? []
         let lowerTars = layout.driver == .vfs ? chain(below: parentLayer).map(tarPath(of:)) : []
         try await BlockingPool.streams.run {
@@ -276,6 +278,11 @@ actor LayerStore {
         }
     }
 
+    /// The driver's directory of writable layer `id`, if it exists.
+    func writableDirectory(_ id: String) -> String? {
+        writable[id].map { "\(layout.driverRoot)/\($0.mountID)" }
+    }
+
     /// The layers under each writable layer (the image store keeps their images).
     var writableParents: [Digest] { writable.values.compactMap(\.parent) }
 
@@ -285,19 +292,4 @@ actor LayerStore {
         var generator = SystemRandomNumberGenerator()
         return String((0..<26).map { _ in alphabet[Int(generator.next() % 32)] })
     }
-}
-
-/// The names in a directory, without `.` and `..`; empty if it does not exist.
-func listDirectory(_ path: String) throws -> [String] {
-    guard let dir = opendir(path) else {
-        if errno == ENOENT { return [] }
-        throw FileError("opendir", path)
-    }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let item = readdir(dir) {
-        let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names
 }

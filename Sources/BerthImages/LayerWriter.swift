@@ -25,7 +25,7 @@ struct LayerWriter {
 
     /// Reads `source` to its end.
     func write(from source: @escaping ArchiveReader.Source) throws -> Written {
-        let cacheID = Self.randomHex(32)
+        let cacheID = randomHex(32)
         let driverDirectory = "\(layout.driverRoot)/tmp-\(cacheID)"
         let metadataDirectory = "\(layout.layerDB)/tmp-\(cacheID)"
         do {
@@ -112,12 +112,5 @@ struct LayerWriter {
             guard n > 0 else { throw FileError("write", path) }
             offset += n
         }
-    }
-
-    /// `count` random lowercase hex digits.
-    static func randomHex(_ count: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef")
-        return String((0..<count).map { _ in digits[Int(generator.next() % 16)] })
     }
 }

@@ -52,22 +52,3 @@ struct StorageLayout: Sendable {
         return true
     }
 }
-
-/// Removes a directory tree without following symlinks (a layer's files are the client's).
-func removeTree(_ path: String) throws(FileError) {
-    var info = stat()
-    guard lstat(path, &info) == 0 else { return }
-    guard UInt32(info.st_mode) & FileType.mask == FileType.directory else {
-        guard unlink(path) == 0 else { throw FileError("unlink", path) }
-        return
-    }
-    guard let dir = opendir(path) else { throw FileError("opendir", path) }
-    var names: [String] = []
-    while let item = readdir(dir) {
-        let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    closedir(dir)
-    for name in names { try removeTree(path + "/" + name) }
-    guard rmdir(path) == 0 else { throw FileError("rmdir", path) }
-}

@@ -1,0 +1,84 @@
+import BerthCore
+
+/// Which of a container's streams bytes belong to: stdcopy's stream ids.
+public enum OutputStream: UInt8, Sendable {
+    case stdin = 0, stdout = 1, stderr = 2
+}
+
+/// Takes bytes a container wrote to one of its streams; returns once they are on their way.
+public typealias OutputSink = @Sendable (OutputStream, [UInt8]) async throws -> Void
+
+/// A container's output for a client (attach, logs): whether it is a terminal's (raw bytes, no
+/// frames), and what copies it. `input` is the client's bytes for the container's stdin (an
+/// empty piece: the client closed its side), nil when the client sends none.
+public struct ContainerStreams: Sendable {
+    public let tty: Bool
+    public let run: @Sendable (_ input: ByteSource?, _ output: @escaping OutputSink) async throws -> Void
+
+    public init(tty: Bool, run: @escaping @Sendable (_ input: ByteSource?, _ output: @escaping OutputSink) async throws -> Void) {
+        self.tty = tty
+        self.run = run
+    }
+}
+
+/// `POST /containers/{name}/attach`'s query.
+public struct AttachOptions: Sendable {
+    public var stdin = false, stdout = false, stderr = false
+    /// Copy live output (and input) until the container stops.
+    public var stream = false
+    /// Replay the log first.
+    public var logs = false
+    public init() {}
+}
+
+/// `GET /containers/{name}/logs`' query. Times are Unix nanoseconds.
+public struct LogsOptions: Sendable {
+    public var stdout = false, stderr = false, follow = false, timestamps = false
+    public var since: Int64?
+    public var until: Int64?
+    /// The last lines only; nil for all.
+    public var tail: Int?
+    public init() {}
+}
+
+/// What `POST /containers/{name}/wait` waits for.
+public enum WaitCondition: String, Sendable {
+    case notRunning = "not-running"
+    case nextExit = "next-exit"
+    case removed
+}
+
+/// The outcome of a wait: the container's exit code. Awaiting it waits for the condition.
+public typealias ContainerWait = @Sendable () async throws -> Int32
+
+/// What the container routes ask of the containers service. Names (`{name}`) are what users
+/// type: a name (with or without its `/`), a full ID, or a unique ID prefix.
+public protocol ContainersBackend: Sendable {
+    /// `POST /containers/create`: `name` nil for a generated one.
+    func create(name: String?, config: ContainerConfig, hostConfig: HostConfig) async throws -> ContainerCreateResponse
+    /// Starts the container; false if it was running already (304).
+    func start(_ name: String) async throws -> Bool
+    /// Stops it (its stop signal, then SIGKILL after `timeout` seconds); false if it was not
+    /// running (304).
+    func stop(_ name: String, timeout: Int?, signal: String?) async throws -> Bool
+    func restart(_ name: String, timeout: Int?, signal: String?) async throws
+    /// Sends `signal` (a name or a number; nil for SIGKILL).
+    func kill(_ name: String, signal: String?) async throws
+    func pause(_ name: String) async throws
+    func unpause(_ name: String) async throws
+    /// Removes the container (killing it first with `force`) and, with `volumes`, its anonymous volumes.
+    func remove(_ name: String, force: Bool, volumes: Bool) async throws
+    func rename(_ name: String, to newName: String) async throws
+    func inspect(_ name: String) async throws -> ContainerInspect
+    /// `GET /containers/json`: `filters` has been checked against the keys containers take.
+    func list(all: Bool, limit: Int?, size: Bool, filters: Filters) async throws -> [ContainerSummary]
+    /// Registers a wait now (a `next-exit` wait sees any exit after this returns) and returns
+    /// what waits for it.
+    func wait(_ name: String, condition: WaitCondition) async throws -> ContainerWait
+    /// Checks the container now (a 404 before the upgrade) and returns what copies its streams.
+    func attach(_ name: String, options: AttachOptions) async throws -> ContainerStreams
+    /// Checks the container now and returns what copies its log.
+    func logs(_ name: String, options: LogsOptions) async throws -> ContainerStreams
+    func top(_ name: String, psArguments: String?) async throws -> ContainerTop
+    func prune(filters: Filters) async throws -> ContainersPruneReport
+}

@@ -1,0 +1,190 @@
+import BerthCore
+import BerthHTTP
+import BerthServer
+import FoundationEssentials
+
+/// The container endpoints: create, the lifecycle, inspect, list, wait, attach and logs.
+public struct ContainersRouter: APIRouter {
+    let backend: any ContainersBackend
+
+    /// The filter keys `GET /containers/json` takes, and those `POST /containers/prune` takes.
+    public static let listFilters: Set<String> = ["ancestor", "before", "exited", "id", "label", "name", "since", "status", "volume"]
+    public static let pruneFilters: Set<String> = ["label", "until"]
+
+    public init(backend: any ContainersBackend) {
+        self.backend = backend
+    }
+
+    public func register(on router: inout Router) {
+        let backend = backend
+        router.add(.post, "/containers/create") { request, _ in
+            let bytes = try await request.jsonBody()
+            guard case .object(let fields) = try Request.decode(JSONValue.self, from: bytes) else {
+                throw APIError.invalidParameter("the body must be a JSON object")
+            }
+            if case .object(let hostFields) = fields["HostConfig"] ?? .null, let field = HostConfig.unsupportedField(in: hostFields) {
+                throw APIError.invalidParameter("berthd does not support HostConfig.\(field) yet")
+            }
+            let config = try Request.decode(ContainerConfig.self, from: bytes)
+            let hostConfig = try Request.decode(CreateBody.self, from: bytes).HostConfig ?? HostConfig()
+            let name = request.query["name"].flatMap { $0.isEmpty ? nil : $0 }
+            return try .json(try await backend.create(name: name, config: config, hostConfig: hostConfig), status: .created)
+        }
+        router.add(.get, "/containers/json") { request, _ in
+            let query = request.query
+            let filters = try Filters(json: query["filters"] ?? "", allowed: Self.listFilters)
+            let limit = try query.int("limit").flatMap { $0 > 0 ? $0 : nil }
+            return try .json(try await backend.list(all: query.bool("all"), limit: limit, size: query.bool("size"), filters: filters))
+        }
+        router.add(.post, "/containers/prune") { request, _ in
+            let filters = try Filters(json: request.query["filters"] ?? "", allowed: Self.pruneFilters)
+            return try .json(try await backend.prune(filters: filters))
+        }
+        router.add(.get, "/containers/{name}/json") { _, context in
+            try .json(try await backend.inspect(try context.parameter("name")))
+        }
+        router.add(.post, "/containers/{name}/start") { _, context in
+            Response(status: try await backend.start(try context.parameter("name")) ? .noContent : .notModified)
+        }
+        router.add(.post, "/containers/{name}/stop") { request, context in
+            let stopped = try await backend.stop(try context.parameter("name"), timeout: try request.query.int("t"),
+                                                 signal: request.query["signal"].flatMap { $0.isEmpty ? nil : $0 })
+            return Response(status: stopped ? .noContent : .notModified)
+        }
+        router.add(.post, "/containers/{name}/restart") { request, context in
+            try await backend.restart(try context.parameter("name"), timeout: try request.query.int("t"),
+                                      signal: request.query["signal"].flatMap { $0.isEmpty ? nil : $0 })
+            return Response(status: .noContent)
+        }
+        router.add(.post, "/containers/{name}/kill") { request, context in
+            try await backend.kill(try context.parameter("name"), signal: request.query["signal"].flatMap { $0.isEmpty ? nil : $0 })
+            return Response(status: .noContent)
+        }
+        router.add(.post, "/containers/{name}/pause") { _, context in
+            try await backend.pause(try context.parameter("name"))
+            return Response(status: .noContent)
+        }
+        router.add(.post, "/containers/{name}/unpause") { _, context in
+            try await backend.unpause(try context.parameter("name"))
+            return Response(status: .noContent)
+        }
+        router.add(.post, "/containers/{name}/rename") { request, context in
+            guard let newName = request.query["name"], !newName.isEmpty else {
+                throw APIError.invalidParameter("Neither old nor new names may be empty")
+            }
+            try await backend.rename(try context.parameter("name"), to: newName)
+            return Response(status: .noContent)
+        }
+        router.add(.delete, "/containers/{name}") { request, context in
+            try await backend.remove(try context.parameter("name"), force: request.query.bool("force"), volumes: request.query.bool("v"))
+            return Response(status: .noContent)
+        }
+        router.add(.get, "/containers/{name}/top") { request, context in
+            try .json(try await backend.top(try context.parameter("name"), psArguments: request.query["ps_args"]))
+        }
+        router.add(.post, "/containers/{name}/wait") { request, context in
+            let condition: WaitCondition
+            switch request.query["condition"] ?? "" {
+            case "": condition = .notRunning
+            case let text:
+                guard let known = WaitCondition(rawValue: text) else {
+                    throw APIError.invalidParameter("invalid condition: \"\(text)\"")
+                }
+                condition = known
+            }
+            let wait = try await backend.wait(try context.parameter("name"), condition: condition)
+            // The headers go out now: the CLI sends `start` only once it has them.
+            return .stream { writer in
+                var answer = #"{"Error":null,"StatusCode":"#
+                do {
+                    let code = try await wait()
+                    answer += "\(code)}"
+                } catch is CancellationError {
+                    answer = #"{"Error":{"Message":"context canceled"},"StatusCode":-1}"#
+                } catch {
+                    let message = JSONText.quoted(ErrorKind.classify(error).message)
+                    answer = #"{"Error":{"Message":"# + message + #"},"StatusCode":-1}"#
+                }
+                try await writer.write(answer + "\n")
+            }
+        }
+        router.add(.post, "/containers/{name}/attach") { request, context in
+            let query = request.query
+            var options = AttachOptions()
+            options.stdin = query.bool("stdin")
+            options.stdout = query.bool("stdout")
+            options.stderr = query.bool("stderr")
+            options.stream = query.bool("stream")
+            options.logs = query.bool("logs")
+            guard options.stream || options.logs else {
+                throw APIError.invalidParameter("at least one of logs or stream must be set")
+            }
+            let streams = try await backend.attach(try context.parameter("name"), options: options)
+            return Self.attachResponse(streams, upgrade: request.head.wantsUpgrade, stdin: options.stdin)
+        }
+        router.add(.get, "/containers/{name}/logs") { request, context in
+            let query = request.query
+            var options = LogsOptions()
+            options.stdout = query.bool("stdout")
+            options.stderr = query.bool("stderr")
+            guard options.stdout || options.stderr else {
+                throw APIError.invalidParameter("Bad parameters: you must choose at least one stream")
+            }
+            options.follow = query.bool("follow")
+            options.timestamps = query.bool("timestamps")
+            let now = Timestamp.nowNanoseconds()
+            options.since = try query["since"].flatMap { $0.isEmpty || $0 == "0" ? nil : try APITimestamp.parse($0, now: now) }
+            options.until = try query["until"].flatMap { $0.isEmpty || $0 == "0" ? nil : try APITimestamp.parse($0, now: now) }
+            // dockerd reads a `tail` that is not a number as "all".
+            options.tail = query["tail"].flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil }
+            let streams = try await backend.logs(try context.parameter("name"), options: options)
+            return .stream(headers: HTTPHeaders()) { writer in
+                try await streams.run(nil, Self.sink(tty: streams.tty) { try await writer.write($0) })
+            }
+        }
+    }
+
+    /// An attach's answer: `101 UPGRADED` and the connection as a two-way stream when the client
+    /// asked to upgrade, else a raw stream until the container stops.
+    static func attachResponse(_ streams: ContainerStreams, upgrade: Bool, stdin: Bool) -> Response {
+        guard upgrade else {
+            let run: @Sendable (ResponseBodyWriter) async throws -> Void = { writer in
+                let output = sink(tty: streams.tty) { bytes in try await writer.write(bytes) }
+                try await streams.run(nil, output)
+            }
+            return Response(status: .ok, headers: ["Content-Type": "application/vnd.docker.raw-stream"], body: .raw(run))
+        }
+        let run: @Sendable (HijackedStream) async throws -> Void = { connection in
+            var input: ByteSource? = nil
+            if stdin { input = { try await connection.read() } }
+            let output = sink(tty: streams.tty) { bytes in try await connection.write(bytes) }
+            try await streams.run(input, output)
+        }
+        var response = Response(status: .upgraded, headers: [
+            "Content-Type": "application/vnd.docker.raw-stream", "Connection": "Upgrade", "Upgrade": "tcp",
+        ], body: .hijack(run))
+        response.omitsStandardHeaders = true
+        return response
+    }
+
+    /// Writes output as the client reads it: raw from a terminal, else in stdcopy frames
+    /// (stream id, three zero bytes, the big-endian length, the bytes), one per piece.
+    static func sink(tty: Bool, _ write: @escaping @Sendable ([UInt8]) async throws -> Void) -> OutputSink {
+        if tty { return { _, bytes in try await write(bytes) } }
+        return { stream, bytes in
+            guard !bytes.isEmpty else { return }
+            var frame: [UInt8] = []
+            frame.reserveCapacity(bytes.count + 8)
+            let count = UInt32(bytes.count)
+            frame += [stream.rawValue, 0, 0, 0, UInt8(count >> 24), UInt8(count >> 16 & 0xff), UInt8(count >> 8 & 0xff),
+                      UInt8(count & 0xff)]
+            frame += bytes
+            try await write(frame)
+        }
+    }
+
+    /// The `HostConfig` of a create request's body (the rest is the `ContainerConfig`).
+    private struct CreateBody: Decodable {
+        var HostConfig: HostConfig?
+    }
+}

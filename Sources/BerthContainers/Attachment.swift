@@ -1,0 +1,109 @@
+import BerthAPI
+import BerthSync
+
+/// One client attached to a container's output: a queue of what the container wrote, bounded
+/// in bytes. The copier waits while the queue is full (a slow client slows the container only
+/// after `capacity` bytes), never once the client has gone (then everything is dropped); the
+/// client's task takes pieces with `next` until the output ends.
+final class Attachment: Sendable {
+    private struct State {
+        var pieces: [(OutputStream, [UInt8])] = []
+        var head = 0
+        var bytes = 0
+        var finished = false
+        var gone = false
+        var reader: CheckedContinuation<(OutputStream, [UInt8])?, Never>?
+        var writer: CheckedContinuation<Void, Never>?
+    }
+
+    let stdout: Bool
+    let stderr: Bool
+    let capacity: Int
+    private let state = Locked(State())
+
+    init(stdout: Bool, stderr: Bool, capacity: Int = 1 << 20) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.capacity = capacity
+    }
+
+    /// Queues a piece of output for the client, waiting while the queue is over capacity.
+    func send(_ stream: OutputStream, _ bytes: [UInt8]) async {
+        guard stream == .stderr ? stderr : stdout else { return }
+        let full = state.withLock { s -> Bool in
+            if s.gone || s.finished { return false }
+            if let reader = s.reader {
+                s.reader = nil
+                reader.resume(returning: (stream, bytes))
+                return false
+            }
+            s.pieces.append((stream, bytes))
+            s.bytes += bytes.count
+            return s.bytes > capacity
+        }
+        guard full else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { s -> Bool in
+                if s.gone || s.bytes <= capacity / 2 { return true }
+                s.writer = continuation
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    /// The next piece, or nil once the output has ended and everything was taken.
+    func next() async -> (OutputStream, [UInt8])? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<(OutputStream, [UInt8])?, Never>) in
+            let (piece, ready, writer) = state.withLock { s -> ((OutputStream, [UInt8])?, Bool, CheckedContinuation<Void, Never>?) in
+                if s.head < s.pieces.count {
+                    let piece = s.pieces[s.head]
+                    s.head += 1
+                    s.bytes -= piece.1.count
+                    if s.head == s.pieces.count {
+                        s.pieces.removeAll(keepingCapacity: true)
+                        s.head = 0
+                    }
+                    var writer: CheckedContinuation<Void, Never>?
+                    if s.bytes <= capacity / 2 {
+                        writer = s.writer
+                        s.writer = nil
+                    }
+                    return (piece, true, writer)
+                }
+                if s.finished || s.gone { return (nil, true, nil) }
+                s.reader = continuation
+                return (nil, false, nil)
+            }
+            writer?.resume()
+            if ready { continuation.resume(returning: piece) }
+        }
+    }
+
+    /// The container's output has ended: the client gets what is queued, then nil.
+    func finish() {
+        let reader = state.withLock { s -> CheckedContinuation<(OutputStream, [UInt8])?, Never>? in
+            s.finished = true
+            defer { s.reader = nil }
+            return s.reader
+        }
+        reader?.resume(returning: nil)
+    }
+
+    /// The client has gone: drop what is queued and never make the copier wait again.
+    func close() {
+        let (reader, writer) = state.withLock { s in
+            s.gone = true
+            s.pieces = []
+            s.head = 0
+            s.bytes = 0
+            defer {
+                s.reader = nil
+                s.writer = nil
+            }
+            return (s.reader, s.writer)
+        }
+        reader?.resume(returning: nil)
+        writer?.resume()
+    }
+}

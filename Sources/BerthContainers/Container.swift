@@ -1,0 +1,499 @@
+import BerthAPI
+import BerthCore
+import BerthImages
+import BerthRuntime
+import BerthSync
+import BerthTransport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One container: its record (configuration and lifecycle), its current run (process, cgroup,
+/// stdio), its log, and whoever waits for it. An actor: every change of state goes through the
+/// lifecycle's events here, one at a time, and is persisted before it is announced.
+actor Container {
+    let id: String
+    private(set) var record: ContainerRecord
+    private(set) var hostConfig: HostConfig
+    let paths: ContainerRecord.Paths
+    let log: JSONFileLog
+    private let environment: ContainerEnvironment
+    private let policy: RestartPolicy
+
+    /// The process that runs now, and what serves it.
+    private struct Run {
+        let process: ContainerProcess
+        let cgroup: Cgroup
+        let copier: OutputCopier
+        /// Where attached clients' input goes: the stdin pipe, or the terminal's master.
+        let input: PipeChannel?
+        /// Ends once the process has exited and its output is logged.
+        let ended: OneShot<Int32>
+    }
+
+    private var run: Run?
+    /// Clients attached before a start, for the next run.
+    private var pendingAttachments: [Attachment] = []
+    /// Settled with the exit code at the next exit, then replaced.
+    private var nextExit = OneShot<Int32>()
+    /// Settled with the last exit code when the container is removed.
+    let removal = OneShot<Int32>()
+    private var restartTask: Task<Void, Never>?
+    /// Settled with the next run's input channel once it starts (nil if it has none or fails):
+    /// a client attached before the start sends its input there.
+    private var inputReady = OneShot<PipeChannel?>()
+
+    init(record: ContainerRecord, hostConfig: HostConfig, paths: ContainerRecord.Paths, environment: ContainerEnvironment) throws {
+        id = record.ID
+        self.record = record
+        self.hostConfig = hostConfig
+        self.paths = paths
+        self.environment = environment
+        policy = try RestartPolicy(name: hostConfig.RestartPolicy.Name, maximumRetryCount: hostConfig.RestartPolicy.MaximumRetryCount)
+        let options = try JSONFileLog.options(hostConfig.LogConfig.Config ?? [:])
+        log = JSONFileLog(path: paths.log, maxSize: options.maxSize, maxFiles: options.maxFiles)
+    }
+
+    var name: String { record.Name }
+    var lifecycle: ContainerLifecycle { record.State }
+    var logsEnabled: Bool { hostConfig.LogConfig.Type != "none" }
+
+    /// The attributes every event of this container carries: its image, name and labels.
+    var eventAttributes: [String: String] {
+        var attributes = record.Config.Labels ?? [:]
+        attributes["image"] = record.Config.Image
+        attributes["name"] = record.Name
+        return attributes
+    }
+
+    private func publish(_ action: String, _ extra: [String: String] = [:]) async {
+        await environment.publish(action, id, eventAttributes.merging(extra) { $1 })
+    }
+
+    private func persist() async {
+        let record = record, hostConfig = hostConfig, paths = paths
+        do {
+            try await BlockingPool.shared.run { try ContainerRecord.save(record, hostConfig: hostConfig, paths: paths) }
+        } catch {
+            // The state in memory stays right; the next change writes it again.
+        }
+    }
+
+    func rename(to newName: String) async {
+        let old = record.Name
+        record.Name = newName
+        await persist()
+        await publish("rename", ["oldName": "/" + old])
+    }
+
+    // MARK: Starting
+
+    /// Starts the container; false if it runs already.
+    func start() async throws -> Bool {
+        guard try record.State.beginStart(id: id) else { return false }
+        restartTask?.cancel()
+        restartTask = nil
+        do {
+            try await launch()
+        } catch {
+            let message = ErrorKind.classify(error).message
+            let code = (error as? ContainerStartError)?.code ?? (error as? RuntimeError).map { $0.cliExitCode == 125 ? 128 : $0.cliExitCode } ?? 128
+            record.State.startFailed(message, code: code, at: Timestamp.nowNanoseconds())
+            await persist()
+            inputReady.settle(nil)
+            inputReady = OneShot()
+            for attachment in pendingAttachments { attachment.finish() }
+            pendingAttachments = []
+            settleExit(code)
+            if hostConfig.AutoRemove {
+                let id = id, environment = environment
+                Task { await environment.autoRemove(id) }
+            }
+            throw error
+        }
+        return true
+    }
+
+    /// Mounts the root, writes the container's files, creates and starts the process, and
+    /// starts copying its output and watching for its exit.
+    private func launch() async throws {
+        let root = try await environment.images.mountContainerLayer(id)
+        let spec: RuntimeSpec, cgroup: Cgroup
+        do {
+            (spec, cgroup) = try await prepare(root: root)
+        } catch {
+            try? await environment.images.unmountContainerLayer(id)
+            throw error
+        }
+        let tty = record.Config.Tty
+        var pipes: [StdioPipe] = []
+        defer { for pipe in pipes { close(pipe.read); close(pipe.write) } }
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(null) }
+        let stdin: StdioPipe? = record.Config.OpenStdin && !tty ? try StdioPipe() : nil
+        let stdout = tty ? nil : try StdioPipe(), stderr = tty ? nil : try StdioPipe()
+        pipes = [stdin, stdout, stderr].compactMap { $0 }
+        let stdio = ContainerProcess.Stdio(input: stdin?.read ?? null, output: stdout?.write ?? null, error: stderr?.write ?? null)
+        let process: ContainerProcess
+        do {
+            let resources = spec.linux?.resources
+            process = try await ContainerProcess.create(spec: spec, binary: environment.initBinary, stdio: stdio,
+                                                        staysAsInit: hostConfig.Init == true, cgroup: cgroup,
+                                                        whileInitStarts: { try cgroup.create(resources) })
+        } catch {
+            try? await BlockingPool.shared.run { try cgroup.destroy() }
+            try? await environment.images.unmountContainerLayer(id)
+            throw error
+        }
+        // The channels take over the daemon's ends; the container's ends close here.
+        var channels: [(PipeChannel, OutputStream)] = []
+        var input: PipeChannel?
+        if let console = process.console {
+            channels.append((try PipeChannel(adopting: dup(console.descriptor)), .stdout))
+            if record.Config.OpenStdin { input = try PipeChannel(adopting: dup(console.descriptor)) }
+            if let size = hostConfig.ConsoleSize, size.count == 2, size[0] > 0, size[1] > 0 {
+                try? console.resize(rows: UInt16(clamping: size[0]), columns: UInt16(clamping: size[1]))
+            }
+        } else {
+            channels.append((try PipeChannel(adopting: dup(stdout!.read)), .stdout))  // !: not a terminal, so the pipe exists
+            channels.append((try PipeChannel(adopting: dup(stderr!.read)), .stderr))  // !: likewise
+            if let stdin { input = try PipeChannel(adopting: dup(stdin.write)) }
+        }
+        for pipe in pipes { close(pipe.read); close(pipe.write) }
+        pipes = []
+        let copier = OutputCopier(log: logsEnabled ? log : nil, streams: channels.count)
+        if logsEnabled { log.beginRun() }
+        for attachment in pendingAttachments { _ = copier.attach(attachment) }
+        pendingAttachments = []
+        for (channel, stream) in channels { Task { await copier.copy(channel, as: stream) } }
+        let current = Run(process: process, cgroup: cgroup, copier: copier, input: input, ended: OneShot())
+        run = current
+        inputReady.settle(input)
+        do {
+            try await process.start()
+        } catch {
+            // The command did not run: init has exited; collect it and its (empty) output.
+            _ = try? await process.wait()
+            await copier.finished()
+            await cleanUp(current)
+            throw error
+        }
+        record.State.started(pid: process.pid, at: Timestamp.nowNanoseconds())
+        await persist()
+        await publish("start")
+        Task { await self.watch(current) }
+    }
+
+    /// The process's configuration, the container's files, and its cgroup, on the blocking pool.
+    private func prepare(root: String) async throws -> (RuntimeSpec, Cgroup) {
+        let network: ContainerSpec.Network
+        switch try ContainerSpec.networkMode(hostConfig.NetworkMode) {
+        case (_, let target?): network = .joined(try await environment.networkNamespace(target))
+        case ("host", _): network = .host
+        default: network = .isolated
+        }
+        let specification = ContainerSpec(id: id, config: record.Config, hostConfig: hostConfig)
+        let paths = paths
+        let config = record.Config
+        let cgroupPath = "\(environment.cgroupParent)/\(id)"
+        let hostname = config.Hostname.isEmpty ? String(id.prefix(12)) : config.Hostname
+        return try await BlockingPool.shared.run {
+            let containerRoot = ContainerRoot(path: root)
+            let user = try containerRoot.resolveUser(config.User)
+            if !config.WorkingDir.isEmpty { try containerRoot.makeDirectories(config.WorkingDir) }
+            let hosts = network == .host ? (SmallFile.text("/etc/hosts") ?? "") : """
+                127.0.0.1\tlocalhost
+                ::1\tlocalhost ip6-localhost ip6-loopback
+                fe00::0\tip6-localnet
+                ff00::0\tip6-mcastprefix
+                ff02::1\tip6-allnodes
+                ff02::2\tip6-allrouters
+
+                """
+            try DurableFile.write(Array((hostname + "\n").utf8), to: paths.hostname, flushed: false)
+            try DurableFile.write(Array(hosts.utf8), to: paths.hosts, flushed: false)
+            try DurableFile.write(Array((SmallFile.text("/etc/resolv.conf") ?? "").utf8), to: paths.resolvConf, flushed: false)
+            let files = ContainerSpec.Files(hostname: paths.hostname, hosts: paths.hosts, resolvConf: paths.resolvConf)
+            let spec = try specification.runtimeSpec(root: root, user: user, files: files, network: network, cgroup: cgroupPath)
+            return (spec, try Cgroup(path: cgroupPath))
+        }
+    }
+
+    // MARK: Exits
+
+    /// Waits for the run's process to exit and its output to be logged, then records the exit.
+    private func watch(_ current: Run) async {
+        let status = try? await current.process.wait()
+        await current.copier.finished()
+        let oomKilled = (try? await BlockingPool.shared.run { current.cgroup.oomKills }) ?? 0 > 0
+        await cleanUp(current)
+        let code = status?.code ?? 137
+        let after = record.State.exited(code: code, oomKilled: oomKilled, at: Timestamp.nowNanoseconds(), policy: policy,
+                                        autoRemove: hostConfig.AutoRemove)
+        await persist()
+        if oomKilled { await publish("oom") }
+        await publish("die", ["exitCode": String(code)])
+        current.ended.settle(code)
+        settleExit(code)
+        switch after {
+        case .stay: break
+        case .remove: await environment.autoRemove(id)
+        case .restart(let delay):
+            restartTask = Task {
+                try? await Task.sleep(for: delay)
+                guard !Task.isCancelled else { return }
+                await self.restartByPolicy()
+            }
+        }
+    }
+
+    private func restartByPolicy() async {
+        guard record.State.phase == .restarting else { return }
+        restartTask = nil
+        _ = try? await start()
+    }
+
+    /// Releases what the run held: its input, its cgroup, its root's mount.
+    private func cleanUp(_ current: Run) async {
+        current.input?.close()
+        inputReady = OneShot()
+        try? await BlockingPool.shared.run { try current.cgroup.destroy() }
+        try? await environment.images.unmountContainerLayer(id)
+        if run?.process === current.process { run = nil }
+    }
+
+    private func settleExit(_ code: Int32) {
+        let waiters = nextExit
+        nextExit = OneShot()
+        waiters.settle(code)
+    }
+
+    // MARK: Signals
+
+    /// `docker kill`: `signal` to PID 1 (thawing a paused container after a SIGKILL, so that it
+    /// takes effect). A container that is not running is a conflict.
+    func kill(_ signal: Int32) async throws {
+        guard let current = run, record.State.hasProcess else {
+            throw APIError.conflict("Container \(id) is not running")
+        }
+        if signal == SIGKILL { record.State.stopRequested(byUser: true) }
+        await publish("kill", ["signal": String(signal)])
+        try? current.process.signal(signal)
+        if signal == SIGKILL, record.State.phase == .paused {
+            try? await BlockingPool.shared.run { try current.cgroup.thaw() }
+        }
+    }
+
+    /// `docker stop`: the stop signal, then SIGKILL after `timeout` seconds (-1: wait for ever).
+    /// False if the container was not running.
+    func stop(timeout: Int?, signal: Int32?, byUser: Bool = true) async throws -> Bool {
+        if record.State.phase == .restarting {
+            record.State.stopRequested(byUser: true)
+            restartTask?.cancel()
+            restartTask = nil
+            record.State.restartAbandoned()
+            await persist()
+            return true
+        }
+        guard let current = run, record.State.hasProcess else { return false }
+        record.State.stopRequested(byUser: byUser)
+        let stopSignal = try signal ?? record.Config.StopSignal.flatMap { $0.isEmpty ? nil : try SignalName.parse($0) } ?? SIGTERM
+        let seconds = timeout ?? record.Config.StopTimeout ?? 10
+        if record.State.phase == .paused, stopSignal != SIGKILL {
+            // A frozen process cannot act on a signal: thaw it, as dockerd does.
+            try? await BlockingPool.shared.run { try current.cgroup.thaw() }
+            try? record.State.unpaused()
+        }
+        await publish("kill", ["signal": String(stopSignal)])
+        try? current.process.signal(stopSignal)
+        if seconds >= 0, await !Self.within(.seconds(seconds), current.ended) {
+            await publish("kill", ["signal": String(SIGKILL)])
+            try? current.process.signal(SIGKILL)
+            if record.State.phase == .paused { try? await BlockingPool.shared.run { try current.cgroup.thaw() } }
+        }
+        _ = await current.ended.value()
+        await publish("stop")
+        return true
+    }
+
+    /// Whether `outcome` settles within `limit`.
+    private static func within(_ limit: Duration, _ outcome: OneShot<Int32>) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await outcome.valueUnlessCancelled()) != nil }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    func pause() async throws {
+        guard let current = run else { throw APIError.conflict("Container \(id) is not running") }
+        try record.State.paused()
+        do {
+            try await BlockingPool.shared.run { try current.cgroup.freeze() }
+        } catch {
+            try? record.State.unpaused()
+            throw error
+        }
+        await persist()
+        await publish("pause")
+    }
+
+    func unpause() async throws {
+        guard let current = run else { throw APIError.conflict("Container \(id) is not paused") }
+        try record.State.unpaused()
+        try await BlockingPool.shared.run { try current.cgroup.thaw() }
+        await persist()
+        await publish("unpause")
+    }
+
+    // MARK: Waiting, attaching
+
+    /// What `wait` waits for, registered now.
+    func waiter(_ condition: WaitCondition) -> ContainerWait {
+        switch condition {
+        case .notRunning:
+            guard record.State.hasProcess || record.State.phase == .restarting else {
+                let code = record.State.exitCode
+                return { code }
+            }
+            let exit = nextExit
+            return { try await exit.valueUnlessCancelled() }
+        case .nextExit:
+            let exit = nextExit
+            return { try await exit.valueUnlessCancelled() }
+        case .removed:
+            let removal = removal
+            return { try await removal.valueUnlessCancelled() }
+        }
+    }
+
+    /// A client attaching: it gets the current run's output (or the next run's, for a container
+    /// not started yet), and sends input when it asked to.
+    func attach(_ options: AttachOptions) async throws -> ContainerStreams {
+        let tty = record.Config.Tty
+        let attachment = Attachment(stdout: options.stdout, stderr: options.stderr)
+        if options.stream {
+            switch record.State.phase {
+            case .running, .paused, .starting, .restarting, .created:
+                if let current = run, let registered = current.copier.attach(attachment) {
+                    _ = registered
+                } else {
+                    pendingAttachments.append(attachment)
+                }
+            default:
+                if !options.logs { throw APIError.conflict("You cannot attach to a stopped container, start it first") }
+            }
+            await publish("attach")
+        }
+        let input = options.stdin && record.Config.OpenStdin ? inputReady : nil
+        let stdinOnce = record.Config.StdinOnce
+        var replay: LogReader?
+        if options.logs {
+            var logs = LogsOptions()
+            logs.stdout = options.stdout
+            logs.stderr = options.stderr
+            replay = LogReader(log: log, options: logs)
+        }
+        let streaming = options.stream && record.State.phase != .exited && record.State.phase != .dead
+        return ContainerStreams(tty: tty) { [replay] clientInput, output in
+            if let replay { try await replay.run(output) }
+            guard streaming else { return }
+            var stdinTask: Task<Void, Never>?
+            if let clientInput, let input {
+                stdinTask = Task { await Self.copyInput(from: clientInput, to: input, closeAtEnd: stdinOnce) }
+            }
+            defer { stdinTask?.cancel() }
+            do {
+                while let (stream, bytes) = await attachment.next() { try await output(stream, bytes) }
+            } catch {
+                attachment.close()
+                throw error
+            }
+        }
+    }
+
+    /// Copies a client's bytes to the container's stdin (once its run has started) until the
+    /// client closes its side; then closes stdin if the container wants it once (`StdinOnce`).
+    private static func copyInput(from read: ByteSource, to ready: OneShot<PipeChannel?>, closeAtEnd: Bool) async {
+        var pending = try? await read()
+        guard let input = try? await ready.valueUnlessCancelled() else { return }
+        while let bytes = pending, !bytes.isEmpty {
+            do { try await input.write(bytes) } catch { return }
+            pending = try? await read()
+        }
+        if closeAtEnd { input.close() }
+    }
+
+    // MARK: Removal
+
+    /// Removes the container: kills it first with `force`, then its writable layer, its
+    /// directory and its log. The service forgets it afterwards.
+    func remove(force: Bool) async throws {
+        if force, let current = run, record.State.hasProcess {
+            record.State.stopRequested(byUser: true)
+            await publish("kill", ["signal": String(SIGKILL)])
+            try? current.process.signal(SIGKILL)
+            if record.State.phase == .paused { try? await BlockingPool.shared.run { try current.cgroup.thaw() } }
+            _ = await current.ended.value()
+        }
+        restartTask?.cancel()
+        restartTask = nil
+        record.State.restartAbandoned()
+        try record.State.beginRemoval(id: id, force: force)
+        do {
+            try await environment.images.removeContainerLayer(id)
+        } catch {
+            record.State.removalFailed()
+            throw error
+        }
+        log.close()
+        let directory = paths.directory
+        try? await BlockingPool.shared.run { try removeTree(directory) }
+        for attachment in pendingAttachments { attachment.finish() }
+        pendingAttachments = []
+        await publish("destroy")
+        settleExit(record.State.exitCode)
+        removal.settle(record.State.exitCode)
+    }
+
+    /// At daemon start: a container that had a process when the daemon died has its orphans
+    /// killed (through its cgroup) and is marked exited.
+    func recover() async {
+        guard record.State.restored(at: Timestamp.nowNanoseconds()) else {
+            await persist()
+            return
+        }
+        if let cgroup = try? Cgroup(path: "\(environment.cgroupParent)/\(id)") {
+            try? await BlockingPool.shared.run {
+                try? cgroup.thaw()
+                try? cgroup.kill(SIGKILL)
+                for _ in 0..<200 where ((try? cgroup.processes()) ?? []).isEmpty == false { usleep(5000) }
+                try? cgroup.destroy()
+            }
+        }
+        try? await environment.images.unmountContainerLayer(id)
+        await persist()
+    }
+
+    /// Stops the container for a daemon shutdown (as `docker stop`, without marking it stopped
+    /// by the user, so `unless-stopped` and `always` bring it back at the next start).
+    func stopForShutdown() async {
+        restartTask?.cancel()
+        restartTask = nil
+        _ = try? await stop(timeout: nil, signal: nil, byUser: false)
+        record.State.restartAbandoned()
+        await persist()
+    }
+
+    // MARK: Reading
+
+    var pid: Int32 { record.State.pid }
+
+    /// The running process's cgroup, for `top` and `stats`.
+    var cgroup: Cgroup? { run?.cgroup }
+}

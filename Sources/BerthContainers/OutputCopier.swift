@@ -1,0 +1,114 @@
+import BerthAPI
+import BerthCore
+import BerthSync
+import BerthTransport
+
+/// Copies one run of a container's output: each stream (stdout and stderr, or a terminal's
+/// single stream) is read on the reactor until its end, split into lines for the json-file log,
+/// and handed as read to every attached client. `finished` returns once every stream has ended
+/// and its last line is in the log: only then may `wait` answer and `die` fire.
+final class OutputCopier: Sendable {
+    /// dockerd's json-file splits lines longer than this into several entries.
+    static let maximumEntry = 16 * 1024
+
+    private struct State {
+        var attachments: [UInt64: Attachment] = [:]
+        var nextID: UInt64 = 0
+        var ended = false
+    }
+
+    private let log: JSONFileLog?
+    private let state = Locked(State())
+    private let done = Locked<[CheckedContinuation<Void, Never>]?>([])
+    private let remaining: Locked<Int>
+
+    /// - Parameters:
+    ///   - log: where lines go (nil for the `none` log driver).
+    ///   - streams: how many streams `copy` will be called for.
+    init(log: JSONFileLog?, streams: Int) {
+        self.log = log
+        self.remaining = Locked(streams)
+    }
+
+    /// Adds a client; it gets everything read from now on. Returns nil if the output has ended.
+    func attach(_ attachment: Attachment) -> UInt64? {
+        state.withLock { s -> UInt64? in
+            if s.ended { return nil }
+            s.nextID += 1
+            s.attachments[s.nextID] = attachment
+            return s.nextID
+        }
+    }
+
+    func detach(_ id: UInt64) {
+        state.withLock { $0.attachments.removeValue(forKey: id) }?.close()
+    }
+
+    /// Reads `channel` to its end as `stream`, then closes it.
+    func copy(_ channel: PipeChannel, as stream: OutputStream) async {
+        var buffer = ByteBuffer()
+        var partial: [UInt8] = []
+        while true {
+            let count: Int
+            do {
+                count = try await channel.read(into: &buffer)
+            } catch {
+                break  // a read error ends the stream as its end would
+            }
+            guard count > 0 else { break }
+            let bytes = buffer.read(upTo: buffer.readableCount)
+            let time = Timestamp.nowNanoseconds()
+            let attachments = state.withLock { Array($0.attachments.values) }
+            for attachment in attachments { await attachment.send(stream, bytes) }
+            guard let log else { continue }
+            var entries: [JSONFileLog.Entry] = []
+            var lineStart = 0
+            for index in bytes.indices where bytes[index] == 10 {
+                var line = partial
+                partial = []
+                line += bytes[lineStart...index]
+                entries.append(JSONFileLog.Entry(stream: stream, bytes: line, time: time))
+                lineStart = index + 1
+            }
+            partial += bytes[lineStart...]
+            while partial.count >= Self.maximumEntry {
+                entries.append(JSONFileLog.Entry(stream: stream, bytes: Array(partial.prefix(Self.maximumEntry)), time: time))
+                partial.removeFirst(Self.maximumEntry)
+            }
+            try? await log.append(entries)
+        }
+        channel.close()
+        if let log, !partial.isEmpty {
+            try? await log.append([JSONFileLog.Entry(stream: stream, bytes: partial, time: Timestamp.nowNanoseconds())])
+        }
+        let last = remaining.withLock { count -> Bool in
+            count -= 1
+            return count == 0
+        }
+        guard last else { return }
+        let attachments = state.withLock { s -> [Attachment] in
+            s.ended = true
+            defer { s.attachments = [:] }
+            return Array(s.attachments.values)
+        }
+        for attachment in attachments { attachment.finish() }
+        log?.endRun()
+        let waiters = done.withLock { waiters -> [CheckedContinuation<Void, Never>] in
+            defer { waiters = nil }
+            return waiters ?? []
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once every stream has ended and been logged.
+    func finished() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ended = done.withLock { waiters -> Bool in
+                guard waiters != nil else { return true }
+                waiters?.append(continuation)
+                return false
+            }
+            if ended { continuation.resume() }
+        }
+    }
+}
