@@ -5,10 +5,15 @@ import Foundation
 enum TestImage {
     static let busybox = "/bin/busybox"
 
+    static let applets = ["sh", "ls", "cat", "echo", "true", "false", "sleep", "unshare", "ps", "id", "hostname", "head", "tail",
+                          "base64", "wc", "touch", "pwd", "env", "seq", "printf", "kill", "mount", "tr", "stty", "tty", "grep",
+                          "dd", "yes"]
+
     static var available: Bool { FileManager.default.isExecutableFile(atPath: busybox) && ProcessRunner.find("tar") != nil }
 
     /// Writes the root file system's tar under `directory` and returns its path: `/bin/busybox`,
-    /// its applets `sh`, `ls`, `cat`, `echo`, `true`, `sleep`, `unshare` as symlinks, and `/etc/passwd`.
+    /// its applets (`sh`, `ls`, `cat`, `ps`, …) as symlinks, `/etc/passwd` (root and nobody) and
+    /// `/etc/group`.
     static func rootfsTar(in directory: String, marker: String = "berth") async throws -> String {
         let root = directory + "/rootfs-\(marker)"
         try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
@@ -16,10 +21,12 @@ enum TestImage {
         try FileManager.default.createDirectory(atPath: root + "/tmp", withIntermediateDirectories: true)
         _ = try? FileManager.default.removeItem(atPath: root + "/bin/busybox")
         try FileManager.default.copyItem(atPath: busybox, toPath: root + "/bin/busybox")
-        for applet in ["sh", "ls", "cat", "echo", "true", "sleep", "unshare"] where !FileManager.default.fileExists(atPath: root + "/bin/" + applet) {
+        for applet in applets where !FileManager.default.fileExists(atPath: root + "/bin/" + applet) {
             try FileManager.default.createSymbolicLink(atPath: root + "/bin/" + applet, withDestinationPath: "busybox")
         }
-        try "root:x:0:0:root:/root:/bin/sh\n".write(toFile: root + "/etc/passwd", atomically: true, encoding: .utf8)
+        try "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n"
+            .write(toFile: root + "/etc/passwd", atomically: true, encoding: .utf8)
+        try "root:x:0:\nnogroup:x:65534:\n".write(toFile: root + "/etc/group", atomically: true, encoding: .utf8)
         try marker.write(toFile: root + "/etc/marker", atomically: true, encoding: .utf8)
         let tar = directory + "/rootfs-\(marker).tar"
         let run = try await ProcessRunner.run(try tarPath(), ["--numeric-owner", "-C", root, "-cf", tar, "."])

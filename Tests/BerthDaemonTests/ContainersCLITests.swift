@@ -1,0 +1,300 @@
+@testable import BerthDaemon
+import BerthCore
+import BerthTesting
+import Foundation
+import Testing
+
+/// Containers through the real docker CLI 28 and docker-py against a berthd child process, with
+/// what a user sees checked: output, exit codes, `docker ps` lines, inspect fields.
+@Suite(.enabled(if: ContainerDaemon.usable, "needs root, /bin/busybox, the docker CLI and berthd built next to the tests"))
+struct ContainersCLITests {
+    @Test func runPrintsOutputExitsWithTheCodeAndRemovesWithRm() async throws {
+        let daemon = try await ContainerDaemon.start()
+        let hi = try await daemon.run("run", "--rm", "bb", "echo", "hi")
+        #expect(hi.status == 0 && hi.stdout == "hi\n", "\(hi.stderr)")
+        for code in [0, 3, 42] {
+            let exited = try await daemon.run("run", "--rm", "bb", "sh", "-c", "exit \(code)")
+            #expect(exited.status == Int32(code))
+        }
+        let both = try await daemon.run("run", "--rm", "bb", "sh", "-c", "echo out; echo err >&2")
+        #expect(both.stdout == "out\n" && both.stderr == "err\n")
+        let missing = try await daemon.run("run", "--rm", "bb", "nosuch")
+        #expect(missing.status == 127)
+        #expect(missing.stderr.contains(#"exec: "nosuch": executable file not found in $PATH"#), "\(missing.stderr)")
+        let noImage = try await daemon.run("run", "--rm", "nosuchimage", "true")
+        #expect(noImage.status == 125 && noImage.stderr.contains("Unable to find image 'nosuchimage:latest' locally"))
+        #expect(try await daemon.list().isEmpty, "--rm removed them all, the failed one too")
+        let unsupported = try await daemon.run("run", "--rm", "-p", "8080:80", "bb", "true")
+        #expect(unsupported.status == 125 && unsupported.stderr.contains("berthd does not support HostConfig.PortBindings"),
+                "\(unsupported.stderr)")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test func detachedContainersListLogStopKillAndRemove() async throws {
+        let daemon = try await ContainerDaemon.start()
+        let started = try await daemon.run("run", "-d", "--name", "looper", "bb", "sh", "-c",
+                                           "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.1; done")
+        let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(started.status == 0 && id.count == 64, "\(started.stderr)")
+        let ps = try await daemon.run("ps")
+        let row = try #require(ps.stdout.split(separator: "\n").dropFirst().first)
+        #expect(row.hasPrefix(String(id.prefix(12))) && row.contains(" bb ") && row.contains("\"sh -c 'i=0; while t…\"")
+                && row.contains(" Up ") && row.hasSuffix("looper"), "\(ps.stdout)")
+        #expect(try await eventually { try await daemon.run("logs", "looper").stdout.hasPrefix("line 0\nline 1\nline 2\n") })
+        let tail = try await daemon.run("logs", "--tail", "1", "-t", "looper")
+        #expect(tail.stdout.split(separator: "\n").count == 1 && tail.stdout.contains("Z line "), "\(tail.stdout)")
+
+        // `logs -f` ends when the container stops; `stop` waits its timeout for a PID 1 that
+        // ignores SIGTERM, then kills it.
+        async let followed = daemon.run("logs", "-f", "--tail", "0", "looper")
+        try await Task.sleep(for: .milliseconds(500))
+        let stopped = try await daemon.run("stop", "-t", "1", "looper")
+        #expect(stopped.status == 0 && stopped.stdout == "looper\n")
+        let follow = try await followed
+        #expect(follow.status == 0 && follow.stdout.hasPrefix("line "), "\(follow.stderr)")
+        #expect(try await daemon.inspect("looper", "{{.State.Status}} {{.State.ExitCode}} {{.State.Running}} {{.State.Pid}}")
+                == "exited 137 false 0")
+        #expect(try await daemon.list().first?.hasPrefix("looper Exited (137) ") == true)
+        let again = try await daemon.run("stop", "looper")
+        #expect(again.status == 0, "stopping a stopped container is a 304, which the CLI accepts")
+
+        try await daemon.run("start", "looper")
+        let running = try await daemon.run("rm", "looper")
+        #expect(running.status == 1 && running.stderr.contains("You cannot remove a running container \(id)"), "\(running.stderr)")
+        let killed = try await daemon.run("kill", "looper")
+        #expect(killed.status == 0 && killed.stdout == "looper\n")
+        #expect(try await daemon.inspect("looper", "{{.State.ExitCode}}") == "137")
+        let notRunning = try await daemon.run("kill", "looper")
+        #expect(notRunning.stderr.contains("is not running"), "\(notRunning.stderr)")
+        try await daemon.run("start", "looper")
+        let forced = try await daemon.run("rm", "-f", "looper")
+        #expect(forced.status == 0 && forced.stdout == "looper\n")
+        #expect(try await daemon.list().isEmpty)
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test func createStartWaitInspectAndNameRules() async throws {
+        let daemon = try await ContainerDaemon.start()
+        let created = try await daemon.run("create", "--name", "c1", "--label", "app=demo", "bb", "sh", "-c", "echo done; exit 7")
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(try await daemon.inspect("c1", "{{.State.Status}} {{.Name}} {{.Path}} {{json .Args}} {{.Config.Labels.app}}")
+                == "created /c1 sh [\"-c\",\"echo done; exit 7\"] demo")
+        #expect(try await daemon.list() == ["c1 Created"])
+        let conflict = try await daemon.run("create", "--name", "c1", "bb", "true")
+        #expect(conflict.stderr.contains("Conflict. The container name \"/c1\" is already in use by container"), "\(conflict.stderr)")
+        let invalid = try await daemon.run("create", "--name", "bad name", "bb", "true")
+        #expect(invalid.stderr.contains("Invalid container name (bad name)"), "\(invalid.stderr)")
+        #expect(try await daemon.run("start", "c1").stdout == "c1\n")
+        let waited = try await daemon.run("wait", "c1")
+        #expect(waited.stdout == "7\n")
+        #expect(try await daemon.inspect("c1", "{{.State.Status}} {{.State.ExitCode}}") == "exited 7")
+        let times = try await daemon.inspect("c1", "{{.State.StartedAt}} {{.State.FinishedAt}}").split(separator: " ")
+        #expect(times.count == 2 && times.allSatisfy { !$0.hasPrefix("0001") && $0.hasSuffix("Z") })
+        #expect(try await daemon.run("logs", "c1").stdout == "done\n")
+        let logPath = try await daemon.inspect("c1", "{{.LogPath}}")
+        let line = try #require(SmallFile.text(logPath))
+        #expect(line.hasPrefix(#"{"log":"done\n","stream":"stdout","time":""#) && line.hasSuffix("Z\"}\n"), "\(line)")
+        #expect(try await daemon.run("ps", "-a", "--filter", "status=exited", "--format", "{{.Names}}").stdout == "c1\n")
+        #expect(try await daemon.run("ps", "-a", "--filter", "label=app=demo", "-q").stdout.count == 13)
+        #expect(try await daemon.run("ps", "-a", "--filter", "exited=3", "-q").stdout.isEmpty)
+        let info = try await daemon.run("info", "--format", "{{.Containers}} {{.ContainersRunning}} {{.ContainersStopped}}")
+        #expect(info.stdout == "1 0 1\n")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test func pauseTopRenameRestartAndPrune() async throws {
+        let daemon = try await ContainerDaemon.start()
+        try await daemon.run("run", "-d", "--name", "sleeper", "bb", "sleep", "1000")
+        #expect(try await daemon.run("pause", "sleeper").status == 0)
+        #expect(try await daemon.list().first?.hasSuffix("(Paused)") == true)
+        #expect(try await daemon.run("pause", "sleeper").stderr.contains("Container is already paused"))
+        #expect(try await daemon.run("unpause", "sleeper").status == 0)
+        let top = try await daemon.run("top", "sleeper")
+        #expect(top.stdout.hasPrefix("UID ") && top.stdout.contains("sleep 1000"), "\(top.stdout)")
+        #expect(try await daemon.run("rename", "sleeper", "napper").status == 0)
+        #expect(try await daemon.list("{{.Names}}") == ["napper"])
+        let pid = try await daemon.inspect("napper", "{{.State.Pid}}")
+        #expect(try await daemon.run("restart", "-t", "0", "napper").status == 0)
+        let restartedPid = try await daemon.inspect("napper", "{{.State.Pid}} {{.State.Status}}")
+        #expect(restartedPid.hasSuffix(" running") && !restartedPid.hasPrefix(pid + " "))
+        try await daemon.run("run", "--name", "done1", "bb", "true")
+        let pruned = try await daemon.run("container", "prune", "-f")
+        #expect(pruned.stdout.hasPrefix("Deleted Containers:\n") && pruned.stdout.contains("Total reclaimed space: 0B"))
+        #expect(try await daemon.list("{{.Names}}") == ["napper"], "the running one stays")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test func configurationReachesTheProcess() async throws {
+        let daemon = try await ContainerDaemon.start()
+        let configured = try await daemon.run("run", "--rm", "-e", "FOO=bar", "-w", "/work/dir", "--hostname", "box", "-u", "nobody",
+                                              "bb", "sh", "-c", "echo $FOO; pwd; hostname; id -u; cat /etc/hostname")
+        #expect(configured.stdout == "bar\n/work/dir\nbox\n65534\nbox\n", "\(configured.stderr)")
+        let pid = try await daemon.run("run", "--rm", "bb", "sh", "-c", "echo $$; ps -o pid,comm; true")
+        let rows = pid.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        #expect(rows.count == 4 && rows[0] == "1" && rows[2] == "1 sh" && rows[3].hasSuffix(" ps"),
+                "the shell is PID 1 of its own namespace, where only it and ps run: \(pid.stdout)")
+        let tty = try await daemon.run("run", "--rm", "-t", "bb", "tty")
+        #expect(tty.stdout == "/dev/pts/0\r\n")
+        let readOnly = try await daemon.run("run", "--rm", "--read-only", "bb", "touch", "/x")
+        #expect(readOnly.status == 1 && readOnly.stderr.contains("Read-only file system"))
+        let host = TestDirectory.path("bind")
+        try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
+        try "from the host\n".write(toFile: host + "/f", atomically: true, encoding: .utf8)
+        let bound = try await daemon.run("run", "--rm", "-v", "\(host):/v", "bb", "sh", "-c", "cat /v/f; echo back > /v/g")
+        #expect(bound.stdout == "from the host\n" && SmallFile.text(host + "/g") == "back\n", "\(bound.stderr)")
+        let boundReadOnly = try await daemon.run("run", "--rm", "-v", "\(host):/v:ro", "bb", "touch", "/v/h")
+        #expect(boundReadOnly.status == 1 && !FileManager.default.fileExists(atPath: host + "/h"))
+        let pids = try await daemon.run("run", "--rm", "--pids-limit", "10", "bb", "sh", "-c",
+                                        "for i in $(seq 20); do sleep 1 & done; wait")
+        #expect(pids.stderr.contains("can't fork"), "\(pids.stderr)")
+        let oom = try await daemon.run("run", "--name", "oom", "--memory", "8m", "bb", "sh", "-c", "head -c 60000000 /dev/zero | tail")
+        #expect(oom.status == 137)
+        #expect(try await daemon.inspect("oom", "{{.State.OOMKilled}} {{.State.ExitCode}}") == "true 137")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test func stdinReachesTheContainerSmallAndLarge() async throws {
+        let daemon = try await ContainerDaemon.start()
+        let small = try await daemon.run("run", "--rm", "-i", "bb", "cat", input: "hello\n")
+        #expect(small.stdout == "hello\n", "\(small.stderr)")
+        let large = String(repeating: "0123456789abcdef", count: 10 << 16)  // 10 MiB
+        let counted = try await daemon.run("run", "--rm", "-i", "bb", "wc", "-c", input: large)
+        #expect(counted.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == String(large.utf8.count), "\(counted.stderr)")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test func noOutputIsLost() async throws {
+        let daemon = try await ContainerDaemon.start()
+        let many = try await daemon.run("run", "--rm", "bb", "sh", "-c", "head -c 10000000 /dev/zero | base64")
+        // 10,000,000 bytes are 13,333,336 base64 characters, in lines of 76 (and a last short one).
+        #expect(many.status == 0 && many.stdout.utf8.count == 13_333_336 + 175_439, "\(many.stdout.utf8.count)")
+        let last = try await daemon.run("run", "--name", "unterminated", "bb", "printf", "a\nlast")
+        #expect(last.stdout == "a\nlast")
+        #expect(try await daemon.run("logs", "unterminated").stdout == "a\nlast")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test func restartPoliciesAndInit() async throws {
+        let daemon = try await ContainerDaemon.start()
+        try await daemon.run("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "bb", "sh", "-c", "exit 1")
+        #expect(try await eventually(timeout: .seconds(10)) {
+            try await daemon.inspect("flaky", "{{.RestartCount}} {{.State.Status}}") == "2 exited"
+        })
+        // With --init the stop signal reaches the command, which exits on it (128 + 15).
+        try await daemon.run("run", "-d", "--init", "--name", "inited", "bb", "sleep", "1000")
+        try await daemon.run("stop", "inited")
+        #expect(try await daemon.inspect("inited", "{{.State.ExitCode}}") == "143")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test func containersSurviveADaemonRestart() async throws {
+        let first = try await ContainerDaemon.start()
+        try await first.run("run", "-d", "--name", "always", "--restart", "always", "bb", "sleep", "1000")
+        try await first.run("run", "-d", "--name", "unless", "--restart", "unless-stopped", "bb", "sleep", "1000")
+        try await first.run("run", "-d", "--name", "stopped", "--restart", "unless-stopped", "bb", "sleep", "1000")
+        try await first.run("stop", "-t", "0", "stopped")
+        try await first.run("run", "-d", "--name", "plain", "bb", "sleep", "1000")
+        try await first.run("create", "--name", "fresh", "bb", "true")
+        #expect(try await first.finish(removing: false).isEmpty, "SIGTERM stopped every container and unmounted it")
+        let second = try await ContainerDaemon.start(dataRoot: first.dataRoot, importImage: false)
+        let states = Set(try await second.list("{{.Names}} {{.State}}"))
+        #expect(states == ["always running", "unless running", "stopped exited", "plain exited", "fresh created"], "\(states)")
+        #expect(try await second.finish().isEmpty)
+    }
+
+    @Test func aKilledDaemonsContainersAreCleanedUpAtTheNextStart() async throws {
+        let first = try await ContainerDaemon.start()
+        let id = try await first.run("run", "-d", "--name", "orphan", "bb", "sleep", "1000").stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let pid = Int32(try await first.inspect("orphan", "{{.State.Pid}}")) ?? 0
+        #expect(pid > 0)
+        first.child.signal(SIGKILL)
+        _ = try await first.child.waitForExit()
+        #expect(kill(pid, 0) == 0, "the container outlives the daemon")
+        let second = try await ContainerDaemon.start(dataRoot: first.dataRoot, importImage: false)
+        #expect(try await second.list().first?.hasPrefix("orphan Exited (137)") == true)
+        #expect(await eventually { kill(pid, 0) != 0 })
+        #expect(ContainerDaemon.leftovers(dataRoot: first.dataRoot).isEmpty)
+        let removed = try await second.run("rm", "orphan")
+        #expect(removed.status == 0 && removed.stdout == "orphan\n", "no \"device or resource busy\": \(removed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: first.dataRoot + "/containers/" + id))
+        #expect(try await second.finish().isEmpty)
+    }
+
+    @Test func fiftyConcurrentRunsLeaveNothingBehind() async throws {
+        let daemon = try await ContainerDaemon.start()
+        try await daemon.run("run", "--rm", "bb", "true")
+        let baseline = daemon.child.openDescriptors
+        let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for index in 0..<50 { group.addTask { try await daemon.run("run", "--rm", "bb", "echo", "\(index)").status } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses.allSatisfy { $0 == 0 })
+        #expect(try await daemon.list().isEmpty)
+        #expect(await eventually { daemon.child.openDescriptors == baseline })
+        let zombies = (try FileManager.default.contentsOfDirectory(atPath: "/proc")).filter { name in
+            guard Int32(name) != nil, let stat = SmallFile.text("/proc/\(name)/stat"), let close = stat.lastIndex(of: ")") else { return false }
+            return stat[stat.index(close, offsetBy: 2)] == "Z" && stat.contains(" \(daemon.child.pid) ")
+        }
+        #expect(zombies.isEmpty, "no zombie children of the daemon")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test func imagesInUseAreKept() async throws {
+        let daemon = try await ContainerDaemon.start()
+        try await daemon.run("run", "-d", "--name", "user", "bb", "sleep", "1000")
+        let refused = try await daemon.run("rmi", "bb")
+        #expect(refused.status == 1 && refused.stderr.contains("conflict: unable to remove repository reference \"bb\" (must force) - container "),
+                "\(refused.stderr)")
+        let forced = try await daemon.run("rmi", "-f", "bb")
+        #expect(forced.status == 0 && forced.stdout == "Untagged: bb:latest\n", "\(forced.stdout)")
+        #expect(try await daemon.inspect("user", "{{.State.Running}}") == "true")
+        try await daemon.run("restart", "-t", "0", "user")
+        #expect(try await daemon.inspect("user", "{{.State.Running}}") == "true", "its image is still there")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test func eventsTellTheLifecycle() async throws {
+        let daemon = try await ContainerDaemon.start()
+        let since = String(Int(Date().timeIntervalSince1970) - 1)
+        try await daemon.run("run", "--name", "evented", "bb", "true")
+        try await daemon.run("run", "-d", "--name", "other", "bb", "true")
+        try await daemon.run("rm", "evented")
+        let until = String(Int(Date().timeIntervalSince1970) + 1)
+        let events = try await daemon.run("events", "--since", since, "--until", until, "--filter", "container=evented",
+                                          "--format", "{{.Action}} {{.Actor.Attributes.name}}")
+        #expect(events.stdout == "create evented\nattach evented\nstart evented\ndie evented\ndestroy evented\n", "\(events.stdout)")
+        let die = try await daemon.run("events", "--since", since, "--until", until, "--filter", "event=die",
+                                       "--format", "{{.Actor.Attributes.exitCode}}")
+        #expect(die.stdout == "0\n0\n")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test(.enabled(if: ProcessRunner.hasDockerPy, "docker-py is not installed"))
+    func dockerPyRunsListsAndRemoves() async throws {
+        let daemon = try await ContainerDaemon.start()
+        let python = try #require(ProcessRunner.find("python3"))
+        let script = """
+        import sys, docker
+        c = docker.DockerClient(base_url=sys.argv[1])
+        out = c.containers.run("bb", ["sh", "-c", "echo hi; echo err >&2"])
+        assert out == b"hi\\n", out
+        box = c.containers.run("bb", ["sleep", "1000"], detach=True, name="pybox")
+        assert [x.name for x in c.containers.list()] == ["pybox"]
+        box.reload()
+        assert box.status == "running", box.status
+        box.kill()
+        assert box.wait()["StatusCode"] == 137
+        box.remove()
+        try:
+            c.containers.run("bb", ["sh", "-c", "exit 3"], remove=True)
+            raise SystemExit("no ContainerError")
+        except docker.errors.ContainerError as e:
+            assert e.exit_status == 3
+        print("ok")
+        """
+        let outcome = try await ProcessRunner.run(python, ["-c", script, "unix://" + daemon.child.socketPath])
+        #expect(outcome.stdout == "ok\n", "\(outcome.stderr)")
+        #expect(try await daemon.finish().isEmpty)
+    }
+}
