@@ -80,5 +80,8 @@ public protocol ContainersBackend: Sendable {
     /// Checks the container now and returns what copies its log.
     func logs(_ name: String, options: LogsOptions) async throws -> ContainerStreams
     func top(_ name: String, psArguments: String?) async throws -> ContainerTop
+    /// Checks the container now and returns its statistics: one sample a second while
+    /// `stream`, else one (taken over a second, for `precpu_stats`, or at once when `oneShot`).
+    func stats(_ name: String, stream: Bool, oneShot: Bool) async throws -> AsyncThrowingStream<ContainerStats, any Error>
     func prune(filters: Filters) async throws -> ContainersPruneReport
 }

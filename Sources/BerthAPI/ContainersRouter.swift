@@ -82,6 +82,23 @@ public struct ContainersRouter: APIRouter {
         router.add(.get, "/containers/{name}/top") { request, context in
             try .json(try await backend.top(try context.parameter("name"), psArguments: request.query["ps_args"]))
         }
+        router.add(.get, "/containers/{name}/stats") { request, context in
+            let query = request.query
+            let stream = query["stream"] == nil ? true : query.bool("stream")
+            let samples = try await backend.stats(try context.parameter("name"), stream: stream, oneShot: query.bool("one-shot"))
+            guard stream else {
+                var iterator = samples.makeAsyncIterator()
+                return try .json(try await iterator.next() ?? ContainerStats())
+            }
+            return .stream { writer in
+                let encoder = JSONEncoder.goStyle()
+                for try await sample in samples {
+                    var line = Array(try encoder.encode(sample))
+                    line.append(10)
+                    try await writer.write(line)
+                }
+            }
+        }
         router.add(.post, "/containers/{name}/wait") { request, context in
             let condition: WaitCondition
             switch request.query["condition"] ?? "" {

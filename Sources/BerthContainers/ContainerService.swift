@@ -408,3 +408,31 @@ public actor ContainerService: ContainersBackend {
         return ContainersPruneReport(ContainersDeleted: deleted.isEmpty ? nil : deleted, SpaceReclaimed: 0)
     }
 }
+
+extension ContainerService {
+    public func stats(_ name: String, stream: Bool, oneShot: Bool) async throws -> AsyncThrowingStream<ContainerStats, any Error> {
+        let target = try container(name)
+        let (samples, continuation) = AsyncThrowingStream.makeStream(of: ContainerStats.self, bufferingPolicy: .bufferingNewest(1))
+        let producer = Task {
+            var previous: ContainerStats?
+            if !stream, !oneShot {
+                previous = await StatsSampler.sample(target)
+                try? await Task.sleep(for: .seconds(1))
+            }
+            while !Task.isCancelled {
+                var sample = await StatsSampler.sample(target)
+                if let previous {
+                    sample.precpu_stats = previous.cpu_stats
+                    sample.preread = previous.read
+                }
+                continuation.yield(sample)
+                guard stream else { break }
+                previous = sample
+                try? await Task.sleep(for: .seconds(1))
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in producer.cancel() }
+        return samples
+    }
+}
