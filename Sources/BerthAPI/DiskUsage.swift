@@ -1,9 +1,9 @@
 /// `GET /system/df`: what images, containers and volumes use.
-public struct DiskUsage: Codable, Sendable, Equatable {
+public struct DiskUsage: Codable, Sendable {
     public var LayersSize = 0
     public var Images: [ImageSummary] = []
-    public var Containers: [JSONValueless] = []
-    public var Volumes: [JSONValueless] = []
+    public var Containers: [ContainerSummary] = []
+    public var Volumes: [Volume] = []
     public var BuilderSize = 0
 
     public init() {}
@@ -14,6 +14,8 @@ public struct DiskUsage: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         LayersSize = try c.decodeIfPresent(Int.self, forKey: .LayersSize) ?? 0
         Images = try c.decodeIfPresent([ImageSummary].self, forKey: .Images) ?? []
+        Containers = try c.decodeIfPresent([ContainerSummary].self, forKey: .Containers) ?? []
+        Volumes = try c.decodeIfPresent([Volume].self, forKey: .Volumes) ?? []
         BuilderSize = try c.decodeIfPresent(Int.self, forKey: .BuilderSize) ?? 0
     }
 
@@ -27,6 +29,3 @@ public struct DiskUsage: Codable, Sendable, Equatable {
         try c.encode(BuilderSize, forKey: .BuilderSize)
     }
 }
-
-/// A placeholder for list entries of kinds berthd does not have yet (containers, volumes).
-public struct JSONValueless: Codable, Sendable, Equatable {}

@@ -35,11 +35,15 @@ public struct HostConfig: Codable, Sendable, Equatable {
             public var SizeBytes: Int64?
             public var Mode: UInt32?
         }
+        public struct VolumeOptions: Codable, Sendable, Equatable {
+            public var NoCopy: Bool?
+        }
         public var `Type`: String
         public var Source: String?
         public var Target: String
         public var ReadOnly: Bool?
         public var TmpfsOptions: TmpfsOptions?
+        public var VolumeOptions: VolumeOptions?
     }
 
     public var AutoRemove = false

@@ -60,13 +60,18 @@ extension Container {
     var mountPoints: [MountPoint] {
         var points: [MountPoint] = []
         for bind in hostConfig.Binds ?? [] {
-            guard let mount = try? ContainerSpec.bind(bind) else { continue }
+            guard case .host(let mount) = try? ContainerSpec.parseBind(bind) else { continue }
             let readOnly = mount.options?.contains("ro") ?? false
             let mode = bind.split(separator: ":").dropFirst(2).first.map(String.init) ?? ""
             points.append(MountPoint(Type: "bind", Source: mount.source ?? "", Destination: mount.destination, Mode: mode,
                                      RW: !readOnly, Propagation: "rprivate"))
         }
-        for mount in hostConfig.Mounts ?? [] {
+        for volume in record.Volumes ?? [] {
+            points.append(MountPoint(Type: "volume", Name: volume.name, Source: environment.volumes.path(volume.name),
+                                     Destination: volume.destination, Driver: "local", Mode: "", RW: !volume.readOnly,
+                                     Propagation: ""))
+        }
+        for mount in hostConfig.Mounts ?? [] where mount.Type != "volume" {
             points.append(MountPoint(Type: mount.Type, Source: mount.Source ?? "", Destination: mount.Target, Mode: "",
                                      RW: mount.ReadOnly != true, Propagation: mount.Type == "bind" ? "rprivate" : ""))
         }

@@ -17,7 +17,7 @@ actor Container {
     private(set) var hostConfig: HostConfig
     let paths: ContainerRecord.Paths
     let log: JSONFileLog
-    private let environment: ContainerEnvironment
+    let environment: ContainerEnvironment
     private let policy: RestartPolicy
 
     /// The process that runs now, and what serves it.
@@ -192,7 +192,9 @@ actor Container {
         case ("host", _): network = .host
         default: network = .isolated
         }
-        let specification = ContainerSpec(id: id, config: record.Config, hostConfig: hostConfig)
+        let volumes = environment.volumes
+        let specification = ContainerSpec(id: id, config: record.Config, hostConfig: hostConfig, volumes: record.Volumes ?? [],
+                                          volumePath: { volumes.path($0) })
         let paths = paths
         let config = record.Config
         let cgroupPath = "\(environment.cgroupParent)/\(id)"
@@ -201,6 +203,11 @@ actor Container {
             let containerRoot = ContainerRoot(path: root)
             let user = try containerRoot.resolveUser(config.User)
             if !config.WorkingDir.isEmpty { try containerRoot.makeDirectories(config.WorkingDir) }
+            // A volume that is still empty gets what the image has where it is mounted.
+            for volume in specification.volumes where volume.copyImageData {
+                let target = specification.volumePath(volume.name)
+                if (try? listDirectory(target).isEmpty) == true { try containerRoot.copyDirectory(volume.destination, to: target) }
+            }
             let hosts = network == .host ? (SmallFile.text("/etc/hosts") ?? "") : """
                 127.0.0.1\tlocalhost
                 ::1\tlocalhost ip6-localhost ip6-loopback

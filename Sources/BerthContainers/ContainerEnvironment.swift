@@ -9,6 +9,7 @@ struct ContainerEnvironment: Sendable {
     typealias Publish = @Sendable (_ action: String, _ id: String, _ attributes: [String: String]) async -> Void
 
     let images: ImageService
+    let volumes: VolumeStore
     let initBinary: InitBinary
     let publish: Publish
     /// The cgroup every container's cgroup is made under (`/docker`, as dockerd's default).

@@ -17,6 +17,8 @@ struct ContainerRecord: Codable, Sendable {
     var Driver: String
     var State: ContainerLifecycle
     var NetworkMode: String
+    /// The volumes it mounts, anonymous ones named.
+    var Volumes: [VolumeMount]?
 
     /// The files of a container's directory.
     struct Paths: Sendable {

@@ -107,3 +107,82 @@ struct ContainerStartError: Error, KindedError, CustomStringConvertible {
     var kind: ErrorKind { .invalidParameter }
     var description: String { message }
 }
+
+extension ContainerRoot {
+    /// Copies the directory `source` (inside the root) into the host directory `target`, which
+    /// takes its mode and owner: files, directories and symlinks, with their modes and owners,
+    /// never following a symlink. Nothing at `source` copies nothing.
+    func copyDirectory(_ source: String, to target: String) throws {
+        let root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { throw FileError("open", path, code: errno) }
+        defer { close(root) }
+        let from = berth_openat_in_root(root, source, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+        guard from >= 0 else { return }
+        defer { close(from) }
+        let to = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard to >= 0 else { throw FileError("open", target, code: errno) }
+        defer { close(to) }
+        var info = stat()
+        if fstat(from, &info) == 0 {
+            fchown(to, info.st_uid, info.st_gid)
+            fchmod(to, info.st_mode & 0o7777)
+        }
+        try Self.copyEntries(from: from, to: to, path: target)
+    }
+
+    private static func copyEntries(from: Int32, to: Int32, path: String) throws {
+        let listing = dup(from)
+        guard listing >= 0, let dir = fdopendir(listing) else { throw FileError("opendir", path, code: errno) }
+        var names: [String] = []
+        while let item = readdir(dir) {
+            let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(dir)
+        for name in names {
+            var info = stat()
+            guard fstatat(from, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            let mode = UInt32(info.st_mode) & UInt32(S_IFMT)
+            if mode == UInt32(S_IFDIR) {
+                guard mkdirat(to, name, 0o700) == 0 || errno == EEXIST else { throw FileError("mkdir", "\(path)/\(name)", code: errno) }
+                let child = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                let copy = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                defer {
+                    if child >= 0 { close(child) }
+                    if copy >= 0 { close(copy) }
+                }
+                guard child >= 0, copy >= 0 else { throw FileError("open", "\(path)/\(name)", code: errno) }
+                try copyEntries(from: child, to: copy, path: "\(path)/\(name)")
+            } else if mode == UInt32(S_IFREG) {
+                let input = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+                guard input >= 0 else { continue }
+                defer { close(input) }
+                let output = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+                guard output >= 0 else { throw FileError("create", "\(path)/\(name)", code: errno) }
+                defer { close(output) }
+                var buffer = [UInt8](repeating: 0, count: 1 << 16)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
+                    if n < 0, errno == EINTR { continue }
+                    guard n > 0 else { break }
+                    var written = 0
+                    while written < n {
+                        let w = buffer.withUnsafeBytes { Glibc.write(output, $0.baseAddress! + written, n - written) }  // !: a non-empty array
+                        guard w > 0 else { throw FileError("write", "\(path)/\(name)", code: errno) }
+                        written += w
+                    }
+                }
+            } else if mode == UInt32(S_IFLNK) {
+                var link = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                let count = readlinkat(from, name, &link, link.count - 1)
+                guard count >= 0 else { continue }
+                link[count] = 0
+                guard symlinkat(link, to, name) == 0 else { throw FileError("symlink", "\(path)/\(name)", code: errno) }
+            } else {
+                continue  // devices, fifos and sockets are not copied
+            }
+            fchownat(to, name, info.st_uid, info.st_gid, AT_SYMLINK_NOFOLLOW)
+            if mode != UInt32(S_IFLNK) { fchmodat(to, name, info.st_mode & 0o7777, 0) }
+        }
+    }
+}

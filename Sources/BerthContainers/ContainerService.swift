@@ -12,12 +12,16 @@ import Glibc
 /// container's PID 1. Containers live under `<data-root>/containers/<id>/`; `open` brings them
 /// back when the daemon starts.
 public actor ContainerService: ContainersBackend {
-    /// Publishes an event: its action, the actor's ID, and its attributes.
-    public typealias EventPublisher = @Sendable (_ action: String, _ id: String, _ attributes: [String: String]) async -> Void
+    /// Publishes an event: its type (`container`, `volume`), its action, the actor's ID, and its
+    /// attributes.
+    public typealias EventPublisher = @Sendable (_ type: String, _ action: String, _ id: String, _ attributes: [String: String])
+        async -> Void
 
     let root: String
     let cgroupParent: String
-    private let publishEvent: EventPublisher
+    private let publishAny: EventPublisher
+    /// The volumes containers mount (the volume routes' backend).
+    public nonisolated let volumes: VolumeStore
     private var environment: ContainerEnvironment?
     private var containers: [String: Container] = [:]
     /// Names (without `/`) to IDs.
@@ -31,16 +35,23 @@ public actor ContainerService: ContainersBackend {
     public init(dataRoot: String, cgroupParent: String = "/docker", publish: @escaping EventPublisher) {
         root = dataRoot + "/containers"
         self.cgroupParent = cgroupParent
-        publishEvent = publish
+        publishAny = publish
+        volumes = VolumeStore(dataRoot: dataRoot) { action, name, attributes in await publish("volume", action, name, attributes) }
+    }
+
+    private func publishEvent(_ action: String, _ id: String, _ attributes: [String: String]) async {
+        await publishAny("container", action, id, attributes)
     }
 
     /// Opens the service: reads every container under the data root, cleans up after a daemon
     /// that was killed (orphaned processes, mounts, cgroups), and starts those whose restart
     /// policy says so.
     public func open(images: ImageService, initBinary: InitBinary) async throws {
-        let publish = publishEvent
+        let publish = publishAny
+        try await volumes.open()
         environment = ContainerEnvironment(
-            images: images, initBinary: initBinary, publish: publish, cgroupParent: cgroupParent,
+            images: images, volumes: volumes, initBinary: initBinary,
+            publish: { action, id, attributes in await publish("container", action, id, attributes) }, cgroupParent: cgroupParent,
             autoRemove: { [weak self] id in await self?.autoRemove(id) },
             networkNamespace: { [weak self] name in
                 guard let self else { throw APIError.unavailable("the daemon is shutting down") }
@@ -65,6 +76,7 @@ public actor ContainerService: ContainersBackend {
             names[record.Name] = record.ID
             creationTimes[record.ID] = record.CreatedNanoseconds
             await images.adoptContainerLayer(record.ID, imageID: record.ImageID)
+            await volumes.adopt((record.Volumes ?? []).map(\.name), by: record.ID)
             await container.recover()
             if let policy = try? RestartPolicy(name: hostConfig.RestartPolicy.Name,
                                                maximumRetryCount: hostConfig.RestartPolicy.MaximumRetryCount),
@@ -154,7 +166,8 @@ public actor ContainerService: ContainersBackend {
         host.NetworkMode = network.mode
         var id = randomHex(64)
         while containers[id] != nil || id.prefix(12).allSatisfy(\.isNumber) { id = randomHex(64) }
-        try ContainerSpec(id: id, config: merged, hostConfig: host).check()
+        let volumeMounts = try ContainerSpec.volumeMounts(config: merged, hostConfig: host)
+        try ContainerSpec(id: id, config: merged, hostConfig: host, volumes: volumeMounts).check()
         _ = try JSONFileLog.options(host.LogConfig.Config ?? [:])
         // The name is taken now, before anything waits, so that two creates cannot both get it.
         var chosen = requestedName ?? ContainerName.generated()
@@ -170,9 +183,11 @@ public actor ContainerService: ContainersBackend {
         names[chosen] = id
         let created = Timestamp.nowNanoseconds()
         let record = ContainerRecord(ID: id, Name: chosen, CreatedNanoseconds: created, Config: merged, ImageID: image.id,
-                                     Driver: environment.images.driver.rawValue, State: ContainerLifecycle(), NetworkMode: host.NetworkMode)
+                                     Driver: environment.images.driver.rawValue, State: ContainerLifecycle(), NetworkMode: host.NetworkMode,
+                                     Volumes: volumeMounts.isEmpty ? nil : volumeMounts)
         let paths = ContainerRecord.Paths(root: root, id: id)
         do {
+            _ = try await volumes.acquire(volumeMounts, by: id)
             try await environment.images.createContainerLayer(id, imageID: image.id)
             do {
                 let hostCopy = host
@@ -188,6 +203,7 @@ public actor ContainerService: ContainersBackend {
             }
         } catch {
             names.removeValue(forKey: chosen)
+            await volumes.release(volumeMounts.map(\.name), by: id, removeAnonymous: true)
             throw error
         }
         creationTimes[id] = created
@@ -272,10 +288,11 @@ public actor ContainerService: ContainersBackend {
 
     public func unpause(_ name: String) async throws { try await container(name).unpause() }
 
-    public func remove(_ name: String, force: Bool, volumes: Bool) async throws {
+    public func remove(_ name: String, force: Bool, volumes removeVolumes: Bool) async throws {
         let target = try container(name)
         try await target.remove(force: force)
         forget(target.id)
+        await volumes.release((await target.record.Volumes ?? []).map(\.name), by: target.id, removeAnonymous: removeVolumes)
     }
 
     private func autoRemove(_ id: String) async {
@@ -283,6 +300,7 @@ public actor ContainerService: ContainersBackend {
         do {
             try await target.remove(force: false)
             forget(id)
+            await volumes.release((await target.record.Volumes ?? []).map(\.name), by: id, removeAnonymous: true)
         } catch {
             // Removal in progress elsewhere (docker rm raced the exit): that one finishes it.
         }
@@ -352,6 +370,14 @@ public actor ContainerService: ContainersBackend {
         }
         var sorted = summaries.sorted { $0.0 > $1.0 }.map(\.1)
         if let limit { sorted = Array(sorted.prefix(limit)) }
+        if size {
+            let environment = try opened()
+            for index in sorted.indices {
+                let sizes = await environment.images.containerLayerSizes(sorted[index].Id)
+                sorted[index].SizeRw = sizes.writable
+                sorted[index].SizeRootFs = sizes.total
+            }
+        }
         return sorted
     }
 
@@ -375,6 +401,21 @@ public actor ContainerService: ContainersBackend {
                 || ($0.Name.map(volumes.contains) ?? false) }) else { return false }
         }
         return filters.matchesLabels(summary.Labels)
+    }
+
+    /// The containers and volumes part of `GET /system/df`, and how many containers use each image.
+    public func diskUsage() async throws -> (containers: [ContainerSummary], volumes: [Volume], containersByImage: [String: Int]) {
+        let containers = try await list(all: true, limit: nil, size: true, filters: Filters())
+        var byImage: [String: Int] = [:]
+        for container in containers { byImage[container.ImageID, default: 0] += 1 }
+        var volumeList = try await volumes.list(filters: Filters()).Volumes
+        let counts = await volumes.referenceCounts()
+        for index in volumeList.indices {
+            let path = volumeList[index].Mountpoint
+            let size = (try? await BlockingPool.shared.run { treeSize(path) }) ?? 0
+            volumeList[index].UsageData = Volume.UsageData(RefCount: counts[volumeList[index].Name] ?? 0, Size: size)
+        }
+        return (containers, volumeList, byImage)
     }
 
     public func top(_ name: String, psArguments: String?) async throws -> ContainerTop {
@@ -401,6 +442,7 @@ public actor ContainerService: ContainersBackend {
             guard filters.matchesLabels(await container.record.Config.Labels) else { continue }
             if (try? await container.remove(force: false)) != nil {
                 forget(container.id)
+                await volumes.release((await container.record.Volumes ?? []).map(\.name), by: container.id, removeAnonymous: false)
                 deleted.append(container.id)
             }
         }

@@ -10,6 +10,9 @@ struct ContainerSpec {
     let id: String
     let config: ContainerConfig
     let hostConfig: HostConfig
+    /// The volumes it mounts (from `Binds`, `Mounts` and the image), and where volumes live.
+    var volumes: [VolumeMount] = []
+    var volumePath: @Sendable (String) -> String = { _ in "" }
 
     /// The files the daemon writes for the container and binds in: `/etc/hostname`, `/etc/hosts`,
     /// `/etc/resolv.conf`.
@@ -186,8 +189,14 @@ struct ContainerSpec {
         }
         mounts.append(RuntimeSpec.dockerCgroupMount)
         var user: [RuntimeSpec.Mount] = []
-        for bind in hostConfig.Binds ?? [] { user.append(try Self.bind(bind)) }
-        for mount in hostConfig.Mounts ?? [] { user.append(try Self.mount(mount)) }
+        for bind in hostConfig.Binds ?? [] {
+            if case .host(let mount) = try Self.parseBind(bind) { user.append(mount) }
+        }
+        for mount in hostConfig.Mounts ?? [] where mount.Type != "volume" { user.append(try Self.mount(mount)) }
+        for volume in volumes {
+            user.append(RuntimeSpec.Mount(destination: volume.destination, type: "bind", source: volumePath(volume.name),
+                                          options: ["rbind", "rprivate", volume.readOnly ? "ro" : "rw"]))
+        }
         for (destination, options) in (hostConfig.Tmpfs ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard destination.hasPrefix("/") else { throw APIError.invalidParameter("invalid mount path \(destination): must be absolute") }
             let extra = options.split(separator: ",").map(String.init)
@@ -210,34 +219,77 @@ struct ContainerSpec {
         return mounts + user
     }
 
-    /// `-v /host:/ctr[:ro|rw][,…]`. A name instead of a host path is a named volume.
-    static func bind(_ text: String) throws -> RuntimeSpec.Mount {
+    /// What one of `Binds` asks for: a host directory, or a volume.
+    enum Bind {
+        case host(RuntimeSpec.Mount)
+        /// A named volume, or an anonymous one (its name empty until the container is created).
+        case volume(VolumeMount)
+    }
+
+    /// `-v /host:/ctr[:ro|rw][,…]`, `-v name:/ctr[:ro|nocopy]`, or `-v /ctr` (an anonymous volume).
+    static func parseBind(_ text: String) throws -> Bind {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 1, text.hasPrefix("/") {
+            return .volume(VolumeMount(name: "", destination: text, readOnly: false, anonymous: true, copyImageData: true))
+        }
         guard parts.count == 2 || parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
             throw APIError.invalidParameter("invalid volume specification: '\(text)'")
-        }
-        guard parts[0].hasPrefix("/") else {
-            throw APIError.invalidParameter("berthd does not support named volumes yet: '\(text)'")
         }
         guard parts[1].hasPrefix("/") else {
             throw APIError.invalidParameter("invalid volume specification: '\(text)': invalid mount config for type \"bind\": invalid mount path: '\(parts[1])' mount path must be absolute")
         }
         var options = ["rbind"]
-        var readOnly = false
+        var readOnly = false, copy = true
         for mode in parts.count == 3 ? parts[2].split(separator: ",").map(String.init) : [] {
             switch mode {
             case "ro": readOnly = true
             case "rw": readOnly = false
-            case "z", "Z", "nocopy": break
+            case "nocopy": copy = false
+            case "z", "Z": break
             case "private", "rprivate", "shared", "rshared", "slave", "rslave": options.append(mode)
             default: throw APIError.invalidParameter("invalid mode: \(mode)")
             }
+        }
+        guard parts[0].hasPrefix("/") else {
+            let name = try VolumeStore.validated(parts[0])
+            return .volume(VolumeMount(name: name, destination: parts[1], readOnly: readOnly, anonymous: false, copyImageData: copy))
         }
         if !options.contains(where: { $0.hasSuffix("private") || $0.hasSuffix("shared") || $0.hasSuffix("slave") }) {
             options.append("rprivate")
         }
         options.append(readOnly ? "ro" : "rw")
-        return RuntimeSpec.Mount(destination: parts[1], type: "bind", source: parts[0], options: options)
+        return .host(RuntimeSpec.Mount(destination: parts[1], type: "bind", source: parts[0], options: options))
+    }
+
+    /// The volumes `HostConfig` and the image's `VOLUME`s ask for; anonymous ones get new names.
+    static func volumeMounts(config: ContainerConfig, hostConfig: HostConfig) throws -> [VolumeMount] {
+        var volumes: [VolumeMount] = []
+        var taken = Set<String>()
+        for bind in hostConfig.Binds ?? [] {
+            switch try parseBind(bind) {
+            case .host(let mount): taken.insert(mount.destination)
+            case .volume(var volume):
+                if volume.name.isEmpty { volume.name = randomHex(64) }
+                volumes.append(volume)
+                taken.insert(volume.destination)
+            }
+        }
+        for mount in hostConfig.Mounts ?? [] {
+            taken.insert(mount.Target)
+            guard mount.Type == "volume" else { continue }
+            guard mount.Target.hasPrefix("/") else {
+                throw APIError.invalidParameter("invalid mount config for type \"volume\": invalid mount path: '\(mount.Target)' mount path must be absolute")
+            }
+            let named = try mount.Source.flatMap { $0.isEmpty ? nil : try VolumeStore.validated($0) }
+            volumes.append(VolumeMount(name: named ?? randomHex(64), destination: mount.Target, readOnly: mount.ReadOnly == true,
+                                       anonymous: named == nil, copyImageData: mount.VolumeOptions?.NoCopy != true))
+        }
+        for destination in (hostConfig.Tmpfs ?? [:]).keys { taken.insert(destination) }
+        for destination in (config.Volumes ?? [:]).keys.sorted() where !taken.contains(destination) {
+            volumes.append(VolumeMount(name: randomHex(64), destination: destination, readOnly: false, anonymous: true,
+                                       copyImageData: true))
+        }
+        return volumes
     }
 
     /// `--mount type=bind|tmpfs,…`.
@@ -259,7 +311,7 @@ struct ContainerSpec {
             if mount.ReadOnly == true { options.append("ro") }
             return RuntimeSpec.Mount(destination: mount.Target, type: "tmpfs", source: "tmpfs", options: options)
         case "volume":
-            throw APIError.invalidParameter("berthd does not support volume mounts yet")
+            throw APIError.invalidParameter("a volume mount is made from the volume store, not here")
         default:
             throw APIError.invalidParameter("mount type unknown: \"\(mount.Type)\"")
         }

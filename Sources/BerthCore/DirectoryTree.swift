@@ -29,3 +29,12 @@ public func removeTree(_ path: String) throws(FileError) {
     for name in try listDirectory(path) { try removeTree(path + "/" + name) }
     guard rmdir(path) == 0 else { throw FileError("rmdir", path) }
 }
+
+/// The bytes of the files under `path` (`du --apparent-size`), without following symlinks.
+/// Blocking.
+public func treeSize(_ path: String) -> Int64 {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return 0 }
+    guard UInt32(info.st_mode) & UInt32(S_IFMT) == UInt32(S_IFDIR) else { return Int64(info.st_size) }
+    return ((try? listDirectory(path)) ?? []).reduce(0) { $0 + treeSize(path + "/" + $1) }
+}

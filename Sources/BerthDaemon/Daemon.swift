@@ -70,8 +70,8 @@ public final class Daemon: Sendable {
         self.initialize = initialize
         self.counts = counts
         let events = events
-        containers = ContainerService(dataRoot: configuration.dataRoot) { action, id, attributes in
-            await events.publish(type: "container", action: action, actorID: id, attributes: attributes)
+        containers = ContainerService(dataRoot: configuration.dataRoot) { type, action, id, attributes in
+            await events.publish(type: type, action: action, actorID: id, attributes: attributes)
         }
     }
 
@@ -79,10 +79,11 @@ public final class Daemon: Sendable {
     public func makeService() -> Service {
         var router = Router()
         let routers: [any APIRouter] = [
-            SystemRouter(backend: DaemonSystemBackend(engine: engine, images: imagesBackend)),
+            SystemRouter(backend: DaemonSystemBackend(engine: engine, images: imagesBackend, containers: containers)),
             DebugRouter(backend: DaemonDebugBackend(daemon: self)),
             ImagesRouter(backend: imagesBackend),
             ContainersRouter(backend: containers),
+            VolumesRouter(backend: containers.volumes),
         ]
         for api in routers { api.register(on: &router) }
         routes(&router, engine)

@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthContainers
 import BerthEngine
 import FoundationEssentials
 
@@ -8,15 +9,21 @@ import FoundationEssentials
 final class DaemonSystemBackend: SystemBackend {
     private weak let engine: Engine?
     private let images: any ImagesBackend
+    private let containers: ContainerService
 
-    init(engine: Engine, images: any ImagesBackend) {
+    init(engine: Engine, images: any ImagesBackend, containers: ContainerService) {
         self.engine = engine
         self.images = images
+        self.containers = containers
     }
 
     func diskUsage() async throws -> DiskUsage {
         var usage = DiskUsage()
         (usage.LayersSize, usage.Images) = try await images.diskUsage()
+        let held = try await containers.diskUsage()
+        usage.Containers = held.containers
+        usage.Volumes = held.volumes
+        for index in usage.Images.indices { usage.Images[index].Containers = held.containersByImage[usage.Images[index].Id] ?? 0 }
         return usage
     }
 

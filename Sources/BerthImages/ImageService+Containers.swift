@@ -1,5 +1,6 @@
 import BerthAPI
 import BerthCore
+import BerthTransport
 
 /// An image as a container is made from it: its ID and the configuration its process starts
 /// from.
@@ -54,6 +55,16 @@ extension ImageService {
     public func removeContainerLayer(_ id: String) async throws {
         try await layers.removeWritableLayer(id)
         await images.release(by: id)
+    }
+
+    /// The bytes container `id` wrote (its writable layer; nil where the driver cannot tell them
+    /// from the image's, as vfs), and those plus its image's.
+    public func containerLayerSizes(_ id: String) async -> (writable: Int64?, total: Int64?) {
+        guard let directory = await layers.writableDirectory(id) else { return (nil, nil) }
+        let imageSize = await images.imageSize(usedBy: id)
+        guard driver == .overlay2 else { return (nil, imageSize.map(Int64.init)) }
+        let writable = (try? await BlockingPool.shared.run { treeSize(directory + "/diff") }) ?? 0
+        return (writable, writable + Int64(imageSize ?? 0))
     }
 
     /// Where container `id`'s files are, as `docker inspect` shows it.

@@ -97,6 +97,9 @@ actor ImageStore {
     /// Container `container` no longer uses its image.
     func release(by container: String) { users.removeValue(forKey: container) }
 
+    /// The size of the image container `container` was made from.
+    func imageSize(usedBy container: String) -> Int? { users[container].flatMap { images[$0]?.size } }
+
     /// The containers that use image `id`, sorted.
     func containers(using id: Digest) -> [String] { users.filter { $0.value == id }.map(\.key).sorted() }
 

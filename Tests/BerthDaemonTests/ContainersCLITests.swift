@@ -46,12 +46,12 @@ struct ContainersCLITests {
 
         // `logs -f` ends when the container stops; `stop` waits its timeout for a PID 1 that
         // ignores SIGTERM, then kills it.
-        async let followed = daemon.run("logs", "-f", "--tail", "0", "looper")
+        async let followed = daemon.run("logs", "-f", "looper")
         try await Task.sleep(for: .milliseconds(500))
         let stopped = try await daemon.run("stop", "-t", "1", "looper")
         #expect(stopped.status == 0 && stopped.stdout == "looper\n")
         let follow = try await followed
-        #expect(follow.status == 0 && follow.stdout.hasPrefix("line "), "\(follow.stderr)")
+        #expect(follow.status == 0 && follow.stdout.hasPrefix("line 0\nline 1\n"), "\(follow.stderr)")
         #expect(try await daemon.inspect("looper", "{{.State.Status}} {{.State.ExitCode}} {{.State.Running}} {{.State.Pid}}")
                 == "exited 137 false 0")
         #expect(try await daemon.list().first?.hasPrefix("looper Exited (137) ") == true)
@@ -267,6 +267,47 @@ struct ContainersCLITests {
         let die = try await daemon.run("events", "--since", since, "--until", until, "--filter", "event=die",
                                        "--format", "{{.Actor.Attributes.exitCode}}")
         #expect(die.stdout == "0\n0\n")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test func volumesPersistAreCopiedFromTheImageAndAreKeptWhileUsed() async throws {
+        let daemon = try await ContainerDaemon.start()
+        #expect(try await daemon.run("volume", "create", "--label", "tier=db", "data1").stdout == "data1\n")
+        #expect(try await daemon.run("volume", "ls", "--format", "{{.Driver}} {{.Name}}").stdout == "local data1\n")
+        let inspected = try await daemon.run("volume", "inspect", "--format", "{{.Mountpoint}} {{.Labels.tier}}", "data1")
+        #expect(inspected.stdout == "\(daemon.dataRoot)/volumes/data1/_data db\n")
+        // A new, empty volume gets the image's files where it is mounted; a named volume outlives its containers.
+        #expect(try await daemon.run("run", "--rm", "-v", "fresh:/etc", "bb", "ls", "/etc").stdout == "group\nmarker\npasswd\n")
+        #expect(try await daemon.run("run", "--rm", "-v", "data1:/data", "bb", "sh", "-c", "echo kept > /data/f").status == 0)
+        #expect(try await daemon.run("run", "--rm", "-v", "data1:/data:ro", "bb", "cat", "/data/f").stdout == "kept\n")
+        let readOnly = try await daemon.run("run", "--rm", "-v", "data1:/data:ro", "bb", "touch", "/data/g")
+        #expect(readOnly.status == 1)
+        try await daemon.run("run", "-d", "--name", "holder", "-v", "data1:/data", "-v", "/scratch", "bb", "sleep", "1000")
+        let mounts = try await daemon.inspect("holder", "{{range .Mounts}}{{.Type}}:{{.Destination}}:{{.RW}} {{end}}")
+        #expect(mounts == "volume:/data:true volume:/scratch:true", "\(mounts)")
+        #expect(try await daemon.run("ps", "--filter", "volume=data1", "--format", "{{.Names}}").stdout == "holder\n")
+        let inUse = try await daemon.run("volume", "rm", "data1")
+        #expect(inUse.status == 1 && inUse.stderr.contains("remove data1: volume is in use - ["), "\(inUse.stderr)")
+        let df = try await daemon.run("system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}")
+        #expect(df.stdout.contains("Containers 1 1\n") && df.stdout.contains("Local Volumes 3 2\n"), "\(df.stdout)")
+        #expect(try await daemon.run("volume", "ls", "-q").stdout.split(separator: "\n").count == 3, "data1, fresh, the anonymous one")
+        try await daemon.run("rm", "-fv", "holder")
+        #expect(Set(try await daemon.run("volume", "ls", "-q").stdout.split(separator: "\n")) == ["data1", "fresh"],
+                "rm -v removed the anonymous volume")
+        let pruned = try await daemon.run("volume", "prune", "-f")
+        #expect(pruned.stdout.contains("data1") && pruned.stdout.contains("fresh"), "\(pruned.stdout)")
+        #expect(try await daemon.run("volume", "ls", "-q").stdout.isEmpty)
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test func statsShowWhatTheContainerUses() async throws {
+        let daemon = try await ContainerDaemon.start()
+        try await daemon.run("run", "-d", "--name", "busy", "--memory", "64m", "bb", "sh", "-c", "while true; do :; done")
+        let stats = try await daemon.run("stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}", "busy")
+        let fields = stats.stdout.split(separator: " ")
+        #expect(fields.count == 6 && fields[0] == "busy" && fields[4] == "64MiB" && fields[5] == "1\n", "\(stats.stdout) \(stats.stderr)")
+        let cpu = Double(fields.count > 1 ? fields[1].dropLast() : "") ?? 0
+        #expect(cpu > 0, "a busy loop uses CPU time: \(stats.stdout)")
         #expect(try await daemon.finish().isEmpty)
     }
 

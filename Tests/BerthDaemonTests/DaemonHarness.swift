@@ -24,6 +24,7 @@ struct DaemonHarness {
         configuration.execRoot = directory + "/exec"
         configuration.pidfile = directory + "/berthd.pid"
         configuration.labels = labels
+        configuration.initBinaryPath = BuiltExecutable.path("berthd") ?? "/proc/self/exe"
         configuration.debug = debug
         return configuration
     }
