@@ -69,6 +69,9 @@ public protocol ContainersBackend: Sendable {
     /// Removes the container (killing it first with `force`) and, with `volumes`, its anonymous volumes.
     func remove(_ name: String, force: Bool, volumes: Bool) async throws
     func rename(_ name: String, to newName: String) async throws
+    /// `docker update`: new limits (applied to a running container's cgroup too) and restart
+    /// policy. Returns warnings.
+    func update(_ name: String, _ update: ContainerUpdate) async throws -> [String]
     func inspect(_ name: String) async throws -> ContainerInspect
     /// `GET /containers/json`: `filters` has been checked against the keys containers take.
     func list(all: Bool, limit: Int?, size: Bool, filters: Filters) async throws -> [ContainerSummary]

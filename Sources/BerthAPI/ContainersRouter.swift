@@ -75,6 +75,17 @@ public struct ContainersRouter: APIRouter {
             try await backend.rename(try context.parameter("name"), to: newName)
             return Response(status: .noContent)
         }
+        router.add(.post, "/containers/{name}/update") { request, context in
+            let bytes = try await request.jsonBody()
+            guard case .object(let fields) = try Request.decode(JSONValue.self, from: bytes) else {
+                throw APIError.invalidParameter("the body must be a JSON object")
+            }
+            if let field = fields.keys.sorted().first(where: { !ContainerUpdate.supportedFields.contains($0) && !(fields[$0]?.isZero ?? true) }) {
+                throw APIError.invalidParameter("berthd does not support updating \(field) yet")
+            }
+            let warnings = try await backend.update(try context.parameter("name"), try Request.decode(ContainerUpdate.self, from: bytes))
+            return try .json(["Warnings": warnings])
+        }
         router.add(.delete, "/containers/{name}") { request, context in
             try await backend.remove(try context.parameter("name"), force: request.query.bool("force"), volumes: request.query.bool("v"))
             return Response(status: .noContent)

@@ -149,6 +149,24 @@ public struct HostConfig: Codable, Sendable, Equatable {
     }
 }
 
+/// `POST /containers/{name}/update`'s body: the resources `docker update` changes, and the
+/// restart policy.
+public struct ContainerUpdate: Codable, Sendable {
+    public var Memory: Int64?
+    public var MemorySwap: Int64?
+    public var NanoCpus: Int64?
+    public var CpuShares: Int64?
+    public var CpuQuota: Int64?
+    public var CpuPeriod: Int64?
+    public var CpusetCpus: String?
+    public var PidsLimit: Int64?
+    public var RestartPolicy: HostConfig.Restart?
+
+    /// The fields berthd changes; any other field set to a non-zero value is refused.
+    public static let supportedFields: Set<String> = ["Memory", "MemorySwap", "NanoCpus", "CpuShares", "CpuQuota", "CpuPeriod",
+                                                      "CpusetCpus", "PidsLimit", "RestartPolicy"]
+}
+
 extension JSONValue {
     /// Whether this is Go's zero value or an empty collection: what a client sends for a field
     /// the user did not set.

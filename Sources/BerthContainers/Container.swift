@@ -18,7 +18,7 @@ actor Container {
     let paths: ContainerRecord.Paths
     let log: JSONFileLog
     let environment: ContainerEnvironment
-    private let policy: RestartPolicy
+    private var policy: RestartPolicy
 
     /// The process that runs now, and what serves it.
     private struct Run {
@@ -84,6 +84,40 @@ actor Container {
         record.Name = newName
         await persist()
         await publish("rename", ["oldName": "/" + old])
+    }
+
+    /// `docker update`: the new limits are checked, applied to the running process's cgroup,
+    /// and kept for later runs; a new restart policy applies from the next exit.
+    func update(_ update: ContainerUpdate) async throws {
+        var host = hostConfig
+        // Zero is what the CLI sends for a limit it leaves alone.
+        if let value = update.Memory, value != 0 { host.Memory = value }
+        if let value = update.MemorySwap, value != 0 { host.MemorySwap = value }
+        if let value = update.NanoCpus, value != 0 { host.NanoCpus = value }
+        if let value = update.CpuShares, value != 0 { host.CpuShares = value }
+        if let value = update.CpuQuota, value != 0 { host.CpuQuota = value }
+        if let value = update.CpuPeriod, value != 0 { host.CpuPeriod = value }
+        if let value = update.CpusetCpus, !value.isEmpty { host.CpusetCpus = value }
+        if let value = update.PidsLimit { host.PidsLimit = value }
+        if let policy = update.RestartPolicy, !policy.Name.isEmpty {
+            if host.AutoRemove, policy.Name != "no" {
+                throw APIError.invalidParameter("Restart policy cannot be updated because AutoRemove is enabled for the container")
+            }
+            self.policy = try RestartPolicy(name: policy.Name, maximumRetryCount: policy.MaximumRetryCount)
+            host.RestartPolicy = policy
+        }
+        let specification = ContainerSpec(id: id, config: record.Config, hostConfig: host)
+        try specification.check()
+        if let current = run {
+            var resources = try specification.resources()
+            // A pids limit of 0 or -1 lifts it (the cgroup keeps a value left out).
+            if let pids = update.PidsLimit, pids <= 0 { resources.pids = .init(limit: -1) }
+            let apply = resources
+            try await BlockingPool.shared.run { try current.cgroup.update(apply) }
+        }
+        hostConfig = host
+        await persist()
+        await publish("update")
     }
 
     // MARK: Starting

@@ -328,6 +328,11 @@ public actor ContainerService: ContainersBackend {
         await target.rename(to: validated)
     }
 
+    public func update(_ name: String, _ update: ContainerUpdate) async throws -> [String] {
+        try await container(name).update(update)
+        return []
+    }
+
     // MARK: Waiting and streams
 
     public func wait(_ name: String, condition: WaitCondition) async throws -> ContainerWait {
@@ -423,10 +428,19 @@ public actor ContainerService: ContainersBackend {
         guard let cgroup = await target.cgroup, await target.lifecycle.isRunning else {
             throw APIError.conflict("Container \(target.id) is not running")
         }
-        guard psArguments == nil || psArguments == "" || psArguments == "-ef" else {
-            throw APIError.notImplemented("berthd does not support ps_args yet")
+        let arguments = (psArguments ?? "").split(separator: " ").map(String.init)
+        let top: ContainerTop
+        if arguments.isEmpty {
+            top = try await BlockingPool.shared.run { try ProcessTable.read(pids: try cgroup.processes()) }
+        } else {
+            top = try await BlockingPool.shared.run {
+                let ran = try HostCommand.run("/bin/ps", ["ps"] + arguments)
+                guard ran.status == 0 else {
+                    throw APIError.system("ps: \(String(decoding: ran.error + ran.output, as: UTF8.self).trimmingWhitespace)")
+                }
+                return try ProcessTable.parse(String(decoding: ran.output, as: UTF8.self), pids: try cgroup.processes())
+            }
         }
-        let top = try await BlockingPool.shared.run { try ProcessTable.read(pids: try cgroup.processes()) }
         await publishEvent("top", target.id, await target.eventAttributes)
         return top
     }

@@ -37,6 +37,23 @@ enum ProcessTable {
         return ContainerTop(Titles: ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"], Processes: rows)
     }
 
+    /// `ps`' output with the given arguments, only the rows of `pids`, as dockerd reads it: the
+    /// titles from the first line, the last column taking the rest of each row.
+    static func parse(_ output: String, pids: [Int32]) throws -> ContainerTop {
+        let lines = output.split(separator: "\n")
+        guard let header = lines.first else { throw APIError.system("ps printed nothing") }
+        let titles = header.split(separator: " ").map(String.init)
+        guard let pidColumn = titles.firstIndex(of: "PID") else { throw APIError.invalidParameter("Couldn't find PID field in ps output") }
+        let wanted = Set(pids)
+        var rows: [[String]] = []
+        for line in lines.dropFirst() {
+            let fields = line.split(separator: " ", maxSplits: titles.count - 1).map(String.init)
+            guard fields.count > pidColumn, let pid = Int32(fields[pidColumn]), wanted.contains(pid) else { continue }
+            rows.append(fields)
+        }
+        return ContainerTop(Titles: titles, Processes: rows)
+    }
+
     private static func bootTime() -> Int64 {
         let stat = SmallFile.text("/proc/stat") ?? ""
         return stat.split(separator: "\n").first { $0.hasPrefix("btime ") }.flatMap { Int64($0.dropFirst(6)) } ?? 0
