@@ -68,6 +68,8 @@ let package = Package(
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthCore", "BerthRuntime", "BerthTesting", "BerthTransport", "CBerthRuntime",
                                                              "CBerthSys"],
                     swiftSettings: strict),
+        .testTarget(name: "BerthContainersTests", dependencies: ["BerthAPI", "BerthContainers", "BerthCore", "BerthRuntime", "BerthSync", "BerthTesting"],
+                    swiftSettings: strict),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthCore", "BerthHTTP"], swiftSettings: strict),
         .testTarget(name: "BerthServerTests", dependencies: ["BerthCore", "BerthSync", "BerthHTTP", "BerthLogging", "BerthServer",
                                                             "BerthTesting", "BerthTransport"], swiftSettings: strict),

@@ -15,13 +15,13 @@ extension Container {
         view.Pid = state.isRunning ? state.pid : 0
         view.ExitCode = state.exitCode
         view.Error = state.error
-        if let started = state.startedAt { view.StartedAt = Timestamp.rfc3339(nanoseconds: started) }
-        if let finished = state.finishedAt, !state.isRunning { view.FinishedAt = Timestamp.rfc3339(nanoseconds: finished) }
+        if let started = state.startedAt { view.StartedAt = Timestamp.rfc3339Nano(nanoseconds: started) }
+        if let finished = state.finishedAt, !state.isRunning { view.FinishedAt = Timestamp.rfc3339Nano(nanoseconds: finished) }
         let arguments = (record.Config.Entrypoint ?? []) + (record.Config.Cmd ?? [])
         var network = ContainerInspect.NetworkSettings()
         if ["none", "host"].contains(hostConfig.NetworkMode) { network.Networks = [hostConfig.NetworkMode: .init()] }
         var inspect = ContainerInspect(
-            Id: id, Created: Timestamp.rfc3339(nanoseconds: record.CreatedNanoseconds), Path: arguments.first ?? "",
+            Id: id, Created: Timestamp.rfc3339Nano(nanoseconds: record.CreatedNanoseconds), Path: arguments.first ?? "",
             Args: Array(arguments.dropFirst()), State: view, Image: record.ImageID, LogPath: logsEnabled ? paths.log : "",
             Name: "/" + record.Name, RestartCount: state.restartCount, Driver: record.Driver, HostConfig: hostConfig,
             GraphDriver: graphDriver, Mounts: mountPoints, Config: record.Config, NetworkSettings: network)

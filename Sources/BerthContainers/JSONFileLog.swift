@@ -134,7 +134,7 @@ final class JSONFileLog: Sendable {
         out += Array(#"{"log":"#.utf8)
         JSONText.appendQuoted(String(decoding: entry.bytes, as: UTF8.self), to: &out)
         out += Array(entry.stream == .stderr ? #","stream":"stderr","time":""#.utf8 : #","stream":"stdout","time":""#.utf8)
-        Timestamp.appendRFC3339(nanoseconds: entry.time, to: &out)
+        Timestamp.appendRFC3339Nano(nanoseconds: entry.time, to: &out)
         out += Array("\"}\n".utf8)
     }
 

@@ -15,7 +15,7 @@ enum StatsSampler {
         sample.name = "/" + (await container.name)
         guard let cgroup = await container.cgroup else { return sample }
         guard let (stats, system) = try? await BlockingPool.shared.run({ (cgroup.stats(), systemCPUUsage()) }) else { return sample }
-        sample.read = Timestamp.rfc3339(nanoseconds: Timestamp.nowNanoseconds())
+        sample.read = Timestamp.rfc3339Nano(nanoseconds: Timestamp.nowNanoseconds())
         var cpu = ContainerStats.CPU()
         cpu.cpu_usage.total_usage = stats.cpu.total
         cpu.cpu_usage.percpu_usage = stats.cpu.perCPU.isEmpty ? nil : stats.cpu.perCPU

@@ -85,7 +85,7 @@ public actor VolumeStore: VolumesBackend {
     func create(name: String?, labels: [String: String]?, anonymous: Bool) async throws -> (volume: Volume, created: Bool) {
         let name = name ?? randomHex(64)
         if let existing = volumes[name] { return (view(name, existing), false) }
-        let record = Record(CreatedAt: Timestamp.rfc3339(nanoseconds: Timestamp.nowNanoseconds() / 1_000_000_000 * 1_000_000_000),
+        let record = Record(CreatedAt: Timestamp.rfc3339Nano(nanoseconds: Timestamp.nowNanoseconds() / 1_000_000_000 * 1_000_000_000),
                             Labels: labels, Anonymous: anonymous)
         volumes[name] = record
         let directory = "\(root)/\(name)"

@@ -41,6 +41,25 @@ public enum Timestamp {
         out.append(UInt8(ascii: "Z"))
     }
 
+    /// `2026-11-22T18:45:53.1Z`: Go's `RFC3339Nano`, whose fraction drops trailing zeros (and
+    /// its dot when nothing is left): how Go encodes a time in JSON, and how dockerd writes
+    /// json-file lines and inspect times.
+    public static func rfc3339Nano(nanoseconds: Int64) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(30)
+        appendRFC3339Nano(nanoseconds: nanoseconds, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `rfc3339Nano(nanoseconds:)`'s text.
+    public static func appendRFC3339Nano(nanoseconds: Int64, to out: inout [UInt8]) {
+        appendRFC3339(nanoseconds: nanoseconds, to: &out)
+        out.removeLast()  // Z
+        while out.last == UInt8(ascii: "0") { out.removeLast() }
+        if out.last == UInt8(ascii: ".") { out.removeLast() }
+        out.append(UInt8(ascii: "Z"))
+    }
+
     /// `Sun, 22 Nov 2026 18:45:53 GMT` (RFC 9110's IMF-fixdate).
     public static func imfFixdate(epochSeconds: Int) -> String {
         let (days, secondOfDay) = floorDivide(Int64(epochSeconds), 86_400)
