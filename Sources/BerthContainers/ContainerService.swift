@@ -155,7 +155,7 @@ public actor ContainerService: ContainersBackend {
         }
         guard !config.Image.isEmpty else { throw APIError.invalidParameter("No image was specified") }
         let image = try await environment.images.containerImage(config.Image)
-        let merged = Self.merge(config, image: image.config)
+        let imageMerged = Self.merge(config, image: image.config)
         var host = try Self.withDefaults(hostConfig)
         _ = try RestartPolicy(name: host.RestartPolicy.Name, maximumRetryCount: host.RestartPolicy.MaximumRetryCount)
         if host.AutoRemove, !["", "no"].contains(host.RestartPolicy.Name) {
@@ -164,6 +164,14 @@ public actor ContainerService: ContainersBackend {
         let network = try ContainerSpec.networkMode(host.NetworkMode)
         if let target = network.joins { _ = try container(target) }
         host.NetworkMode = network.mode
+        var merged = imageMerged
+        if network.mode == "host", merged.Hostname.isEmpty {
+            // On the host's network a container takes the host's name, as with dockerd.
+            var name = [CChar](repeating: 0, count: 256)
+            if gethostname(&name, name.count - 1) == 0 {
+                merged.Hostname = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
+        }
         var id = randomHex(64)
         while containers[id] != nil || id.prefix(12).allSatisfy(\.isNumber) { id = randomHex(64) }
         let volumeMounts = try ContainerSpec.volumeMounts(config: merged, hostConfig: host)

@@ -104,15 +104,19 @@ final class JSONFileLog: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Appends entries, on the blocking pool.
+    /// Appends entries, on the blocking pool. The log rotates between lines, never inside one.
     func append(_ entries: [Entry]) async throws {
         guard !entries.isEmpty else { return }
         var encoded: [UInt8] = []
-        for entry in entries { Self.encode(entry, into: &encoded) }
-        let lines = encoded
+        var ends: [Int] = []
+        for entry in entries {
+            Self.encode(entry, into: &encoded)
+            ends.append(encoded.count)
+        }
+        let lines = encoded, lineEnds = ends
         let waiters = try await BlockingPool.shared.run { [self] in
             try state.withLock { s throws(FileError) -> [CheckedContinuation<Void, Never>] in
-                try write(lines, &s)
+                try write(lines, lineEnds: lineEnds, &s)
                 s.version &+= 1
                 defer { s.waiters = [:] }
                 return Array(s.waiters.values)
@@ -138,11 +142,26 @@ final class JSONFileLog: Sendable {
         out += Array("\"}\n".utf8)
     }
 
-    private func write(_ bytes: [UInt8], _ s: inout State) throws(FileError) {
+    /// Writes `bytes` (lines ending at `lineEnds`), as few writes as rotation allows.
+    private func write(_ bytes: [UInt8], lineEnds: [Int], _ s: inout State) throws(FileError) {
         if s.fd < 0 { try open(&s) }
-        if maxSize > 0, s.size > 0, s.size + Int64(bytes.count) > maxSize { try rotate(&s) }
-        var offset = 0
-        while offset < bytes.count {
+        var start = 0, lineStart = 0
+        for end in lineEnds {
+            let unwritten = Int64(lineStart - start)
+            // A file holding something rotates before a line that would take it past max-size.
+            if maxSize > 0, s.size + unwritten > 0, s.size + unwritten + Int64(end - lineStart) > maxSize {
+                try writeAll(bytes[start..<lineStart], &s)
+                start = lineStart
+                try rotate(&s)
+            }
+            lineStart = end
+        }
+        try writeAll(bytes[start..<lineStart], &s)
+    }
+
+    private func writeAll(_ bytes: ArraySlice<UInt8>, _ s: inout State) throws(FileError) {
+        var offset = bytes.startIndex
+        while offset < bytes.endIndex {
             let n = bytes[offset...].withUnsafeBytes { Glibc.write(s.fd, $0.baseAddress, $0.count) }
             if n < 0, errno == EINTR { continue }
             guard n > 0 else { throw FileError("write", path, code: errno) }

@@ -59,6 +59,17 @@ struct JSONFileLogTests {
         #expect(lines.count < 20, "the oldest entries went with the oldest file")
     }
 
+    @Test func aBatchLargerThanMaxSizeRotatesBetweenItsLines() async throws {
+        let path = TestDirectory.path("log") + ".json"
+        let log = JSONFileLog(path: path, maxSize: 300, maxFiles: 5)
+        try await log.append((0..<12).map { entry("batch line \($0)\n", at: Int64($0)) })
+        for file in [path, path + ".1", path + ".2"] {
+            let size = SmallFile.text(file)?.utf8.count ?? 0
+            #expect(size > 0 && size <= 300, "\(file): \(size)")
+        }
+        #expect(try await read(log).count == 12, "five files hold them all")
+    }
+
     @Test func followingReadsNewLinesUntilTheRunEnds() async throws {
         let log = JSONFileLog(path: TestDirectory.path("log") + ".json", maxSize: 300, maxFiles: 3)
         log.beginRun()

@@ -153,6 +153,62 @@ struct ContainersCLITests {
         #expect(try await daemon.finish().isEmpty)
     }
 
+    @Test func networksPrivilegesAndLimits() async throws {
+        let daemon = try await ContainerDaemon.start()
+        let none = try await daemon.run("run", "--rm", "--network", "none", "bb", "sh", "-c", "ls /sys/class/net")
+        #expect(none.stdout == "lo\n", "only loopback: \(none.stdout) \(none.stderr)")
+        let isolated = try await daemon.run("run", "--rm", "bb", "ls", "/sys/class/net")
+        #expect(isolated.stdout == "lo\n", "the default, as dockerd with --bridge=none")
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, 255)
+        let hostName = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        #expect(try await daemon.run("run", "--rm", "--network", "host", "bb", "hostname").stdout == hostName + "\n")
+        try await daemon.run("run", "-d", "--name", "netowner", "bb", "sleep", "1000")
+        let owner = try await daemon.inspect("netowner", "{{.State.Pid}}")
+        let ownerNamespace = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(owner)/ns/net")
+        let joined = try await daemon.run("run", "--rm", "--network", "container:netowner", "bb", "readlink", "/proc/self/ns/net")
+        #expect(joined.stdout == ownerNamespace + "\n", "\(joined.stderr)")
+        let limits = try await daemon.run("run", "--rm", "--ulimit", "nofile=123:456", "--sysctl", "net.ipv4.ip_forward=1", "bb", "sh",
+                                          "-c", "ulimit -n; ulimit -Hn; cat /proc/sys/net/ipv4/ip_forward")
+        #expect(limits.stdout == "123\n456\n1\n", "\(limits.stderr)")
+        let denied = try await daemon.run("run", "--rm", "bb", "mount", "-t", "tmpfs", "none", "/tmp")
+        #expect(denied.status != 0)
+        let privileged = try await daemon.run("run", "--rm", "--privileged", "bb", "mount", "-t", "tmpfs", "none", "/tmp")
+        #expect(privileged.status == 0, "\(privileged.stderr)")
+        let capabilities = try await daemon.run("run", "--rm", "--cap-drop", "ALL", "--cap-add", "NET_ADMIN", "bb", "grep", "CapEff",
+                                                "/proc/self/status")
+        #expect(capabilities.stdout == "CapEff:\t0000000000001000\n")
+        let tmpfs = try await daemon.run("run", "--rm", "--tmpfs", "/scratch:size=1m", "bb", "grep", " /scratch ", "/proc/mounts")
+        #expect(tmpfs.stdout.contains("size=1024k"), "\(tmpfs.stdout)")
+        let badSignal = try await daemon.run("kill", "-s", "NOPE", "netowner")
+        #expect(badSignal.stderr.contains("Invalid signal: NOPE"))
+        #expect(try await daemon.run("kill", "-s", "9", "netowner").status == 0)
+        #expect(try await daemon.inspect("netowner", "{{.State.ExitCode}}") == "137")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
+    @Test func logOptionsRotateAndReadBack() async throws {
+        let daemon = try await ContainerDaemon.start()
+        let ran = try await daemon.run("run", "--name", "chatty", "--log-opt", "max-size=2k", "--log-opt", "max-file=2", "bb", "sh", "-c",
+                                       "i=0; while [ $i -lt 200 ]; do echo message $i; i=$((i+1)); done")
+        #expect(ran.status == 0)
+        let logPath = try await daemon.inspect("chatty", "{{.LogPath}}")
+        #expect(FileManager.default.fileExists(atPath: logPath + ".1") && !FileManager.default.fileExists(atPath: logPath + ".2"))
+        #expect(((try? FileManager.default.attributesOfItem(atPath: logPath)[.size] as? Int) ?? 0) <= 2048)
+        let logs = try await daemon.run("logs", "chatty").stdout.split(separator: "\n")
+        #expect(logs.last == "message 199" && logs.count < 200, "the oldest lines went with the oldest file")
+        #expect(try await daemon.run("logs", "--tail", "2", "chatty").stdout == "message 198\nmessage 199\n")
+        let future = String(Int(Date().timeIntervalSince1970) + 60)
+        #expect(try await daemon.run("logs", "--since", future, "chatty").stdout.isEmpty)
+        #expect(try await daemon.run("logs", "--until", "1", "chatty").stdout.isEmpty)
+        let none = try await daemon.run("run", "--name", "silent", "--log-driver", "none", "bb", "echo", "unlogged")
+        #expect(none.stdout == "unlogged\n")
+        #expect(try await daemon.run("logs", "silent").stderr.contains("configured logging driver does not support reading"))
+        let unknown = try await daemon.run("run", "--rm", "--log-driver", "syslog", "bb", "true")
+        #expect(unknown.stderr.contains("berthd does not support the syslog log driver"))
+        #expect(try await daemon.finish().isEmpty)
+    }
+
     @Test func stdinReachesTheContainerSmallAndLarge() async throws {
         let daemon = try await ContainerDaemon.start()
         let small = try await daemon.run("run", "--rm", "-i", "bb", "cat", input: "hello\n")
