@@ -320,9 +320,10 @@ actor Container {
         if signal == SIGKILL { record.State.stopRequested(byUser: true) }
         await publish("kill", ["signal": String(signal)])
         try? current.process.signal(signal)
-        if signal == SIGKILL, record.State.phase == .paused {
-            try? await BlockingPool.shared.run { try current.cgroup.thaw() }
-        }
+        guard signal == SIGKILL else { return }
+        if record.State.phase == .paused { try? await BlockingPool.shared.run { try current.cgroup.thaw() } }
+        // As dockerd, a SIGKILL is answered once the container has exited (and the exit is recorded).
+        _ = await Self.within(.seconds(10), current.ended)
     }
 
     /// `docker stop`: the stop signal, then SIGKILL after `timeout` seconds (-1: wait for ever).

@@ -233,9 +233,11 @@ struct ContainersCLITests {
     @Test func restartPoliciesAndInit() async throws {
         let daemon = try await ContainerDaemon.start()
         try await daemon.run("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "bb", "sh", "-c", "exit 1")
-        #expect(try await eventually(timeout: .seconds(10)) {
+        let restarted = try await eventually(timeout: .seconds(60)) {
             try await daemon.inspect("flaky", "{{.RestartCount}} {{.State.Status}}") == "2 exited"
-        })
+        }
+        let state = try await daemon.inspect("flaky", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}")
+        #expect(restarted, "\(state)")
         // With --init the stop signal reaches the command, which exits on it (128 + 15).
         try await daemon.run("run", "-d", "--init", "--name", "inited", "bb", "sleep", "1000")
         try await daemon.run("stop", "inited")
