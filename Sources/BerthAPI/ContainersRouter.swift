@@ -25,6 +25,10 @@ public struct ContainersRouter: APIRouter {
             if case .object(let hostFields) = fields["HostConfig"] ?? .null, let field = HostConfig.unsupportedField(in: hostFields) {
                 throw APIError.invalidParameter("berthd does not support HostConfig.\(field) yet")
             }
+            // Health checks and network endpoint settings (aliases, addresses, links) are not acted on.
+            for key in ["Healthcheck", "NetworkingConfig"] where !(fields[key]?.isZero ?? true) {
+                throw APIError.invalidParameter("berthd does not support \(key) yet")
+            }
             let config = try Request.decode(ContainerConfig.self, from: bytes)
             let hostConfig = try Request.decode(CreateBody.self, from: bytes).HostConfig ?? HostConfig()
             let name = request.query["name"].flatMap { $0.isEmpty ? nil : $0 }

@@ -81,6 +81,7 @@ struct ContainerSpec {
         var spec = RuntimeSpec.dockerDefaults(root: root, args: arguments, environment: environment(home: user.home))
         spec.root?.readonly = hostConfig.ReadonlyRootfs
         spec.hostname = config.Hostname.isEmpty ? String(id.prefix(12)) : config.Hostname
+        if !config.Domainname.isEmpty { spec.domainname = config.Domainname }
         var process = spec.process ?? RuntimeSpec.Process()
         process.terminal = config.Tty
         process.cwd = config.WorkingDir.isEmpty ? "/" : config.WorkingDir

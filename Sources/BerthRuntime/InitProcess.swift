@@ -112,6 +112,11 @@ public enum InitProcess {
         if let hostname = spec.hostname {
             guard berth_sethostname(hostname, hostname.utf8.count) == 0 else { throw RuntimeError.system("sethostname", errno) }
         }
+        if let domainname = spec.domainname {
+            guard berth_setdomainname(domainname, domainname.utf8.count) == 0 else {
+                throw RuntimeError.system("setdomainname", errno)
+            }
+        }
         try filesystem.finish()
     }
 

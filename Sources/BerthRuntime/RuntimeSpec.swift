@@ -6,6 +6,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
     public var process: Process?
     public var root: Root?
     public var hostname: String?
+    public var domainname: String?
     public var mounts: [Mount]?
     public var linux: Linux?
 

@@ -135,6 +135,7 @@ int berth_prctl(int option, unsigned long a, unsigned long b, unsigned long c, u
 }
 
 int berth_sethostname(const char *name, size_t length) { return sethostname(name, length); }
+int berth_setdomainname(const char *name, size_t length) { return setdomainname(name, length); }
 
 int berth_mknodat(int dirfd, const char *path, unsigned int mode, unsigned int major, unsigned int minor) {
     return mknodat(dirfd, path, (mode_t)mode, makedev(major, minor));

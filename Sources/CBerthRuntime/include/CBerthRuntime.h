@@ -120,6 +120,7 @@ int berth_capset(uint32_t effective[2], uint32_t permitted[2], uint32_t inherita
 int berth_capget(uint32_t effective[2], uint32_t permitted[2], uint32_t inheritable[2]);
 int berth_prctl(int option, unsigned long a, unsigned long b, unsigned long c, unsigned long d);
 int berth_sethostname(const char *name, size_t length);
+int berth_setdomainname(const char *name, size_t length);
 int berth_mknodat(int dirfd, const char *path, unsigned int mode, unsigned int major, unsigned int minor);
 int berth_ioctl_int(int fd, unsigned long request, int value);
 /// Every signal handler back to SIG_DFL and the mask emptied (init, before exec).
