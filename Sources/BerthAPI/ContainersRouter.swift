@@ -25,8 +25,8 @@ public struct ContainersRouter: APIRouter {
             if case .object(let hostFields) = fields["HostConfig"] ?? .null, let field = HostConfig.unsupportedField(in: hostFields) {
                 throw APIError.invalidParameter("berthd does not support HostConfig.\(field) yet")
             }
-            // Health checks and network endpoint settings (aliases, addresses, links) are not acted on.
-            for key in ["Healthcheck", "NetworkingConfig"] where !(fields[key]?.isZero ?? true) {
+            // Health checks, MAC addresses and network endpoint settings (aliases, addresses) are not acted on.
+            for key in ["Healthcheck", "MacAddress", "NetworkingConfig"] where !(fields[key]?.isZero ?? true) {
                 throw APIError.invalidParameter("berthd does not support \(key) yet")
             }
             let config = try Request.decode(ContainerConfig.self, from: bytes)

@@ -111,6 +111,7 @@ struct ContainerSpec {
             linux.readonlyPaths = nil
             linux.seccomp = nil
             linux.resources?.devices = [RuntimeSpec.DeviceRule(allow: true, access: "rwm")]
+            linux.devices = HostDevices.list()
         } else {
             linux.seccomp = security.seccomp ? SeccompProfile.dockerDefault(capabilities: capabilities) : nil
         }

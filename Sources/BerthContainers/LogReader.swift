@@ -82,15 +82,16 @@ struct LogReader: Sendable {
 
     /// An open log file and what was read of it: entries come whole lines at a time.
     struct Cursor: Sendable {
+        let path: String
         var fd: Int32
         let generation: Int
         var partial: [UInt8] = []
 
-        /// Opens `path`; a file that does not exist yet reads as empty.
+        /// Opens `path`; a file that does not exist yet reads as empty until it does.
         static func open(_ path: String, generation: Int) throws -> Cursor {
             let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 || errno == ENOENT else { throw FileError("open", path, code: errno) }
-            return Cursor(fd: fd, generation: generation)
+            return Cursor(path: path, fd: fd, generation: generation)
         }
 
         mutating func close() {
@@ -100,6 +101,8 @@ struct LogReader: Sendable {
 
         /// The entries of the lines written since the last read.
         mutating func readNew() throws -> [JSONFileLog.Entry] {
+            // A container that had written nothing when the reader came has no file yet.
+            if fd < 0 { fd = Glibc.open(path, O_RDONLY | O_CLOEXEC) }
             guard fd >= 0 else { return [] }
             var bytes = partial
             var chunk = [UInt8](repeating: 0, count: 1 << 16)

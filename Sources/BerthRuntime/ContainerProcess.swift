@@ -287,29 +287,12 @@ public final class ContainerProcess: Sendable {
     /// Starts `berthd init` from the memfd, with the container's stdio as 0, 1, 2, the init
     /// socket as 3 and `passing` as 4…, in a session of its own.
     private static func spawn(binary: InitBinary, stdio: Stdio, initSocket: Int32, passing: [Int32], pidfd: inout Int32) throws -> Int32 {
-        let arguments: [UnsafeMutablePointer<CChar>?] = ["berthd", "init"].map { (text: String) in strdup(text) } + [nil]
-        let environment: [UnsafeMutablePointer<CChar>?] = ["\(BERTH_INIT_ENV)=3"].map { (text: String) in strdup(text) } + [nil]
-        defer {
-            for pointer in arguments + environment { free(pointer) }
-        }
-        let map: [Int32] = [stdio.input, stdio.output, stdio.error, initSocket] + passing
-        let pid = arguments.withUnsafeBufferPointer { argv in
-            environment.withUnsafeBufferPointer { envp in
-                map.withUnsafeBufferPointer { fds in
-                    var request = berth_spawn_request()
-                    request.exec_fd = binary.fd
-                    request.argv = UnsafePointer(argv.baseAddress)
-                    request.envp = UnsafePointer(envp.baseAddress)
-                    request.fd_map = fds.baseAddress
-                    request.fd_count = Int32(fds.count)
-                    request.new_session = 1
-                    request.controlling_tty = -1
-                    return berth_spawn(&request, &pidfd)
-                }
-            }
-        }
-        guard pid > 0 else { throw RuntimeError.system("start the container's init", -pid) }
-        return pid
+        let spawned = ProcessSpawn.start(.descriptor(binary.fd), arguments: ["berthd", "init"],
+                                         environment: ["\(BERTH_INIT_ENV)=3"],
+                                         descriptors: [stdio.input, stdio.output, stdio.error, initSocket] + passing, newSession: true)
+        guard spawned.pid > 0 else { throw RuntimeError.system("start the container's init", spawned.error) }
+        pidfd = spawned.pidfd
+        return spawned.pid
     }
 
     /// Has init exec the container's command. Returns once it has, or throws what init

@@ -23,32 +23,12 @@ public enum HostCommand {
             close(output.read)
             close(error.read)
         }
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { (text: String) in strdup(text) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"].map { (text: String) in strdup(text) }
-            + [nil]
-        defer { for pointer in argv + envp { free(pointer) } }
-        var pidfd: Int32 = -1
-        let map: [Int32] = [null, output.write, error.write]
-        let pid = path.withCString { program in
-            argv.withUnsafeBufferPointer { arguments in
-                envp.withUnsafeBufferPointer { environment in
-                    map.withUnsafeBufferPointer { fds in
-                        var request = berth_spawn_request()
-                        request.exec_fd = -1
-                        request.path = program
-                        request.argv = UnsafePointer(arguments.baseAddress)
-                        request.envp = UnsafePointer(environment.baseAddress)
-                        request.fd_map = fds.baseAddress
-                        request.fd_count = Int32(fds.count)
-                        request.controlling_tty = -1
-                        return berth_spawn(&request, &pidfd)
-                    }
-                }
-            }
-        }
+        let (pid, pidfd, failure) = ProcessSpawn.start(.path(path), arguments: arguments,
+                                                       environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"],
+                                                       descriptors: [null, output.write, error.write])
         close(output.write)
         close(error.write)
-        guard pid > 0 else { throw RuntimeError.system("run \(path)", -pid) }
+        guard pid > 0 else { throw RuntimeError.system("run \(path)", failure) }
         defer { close(pidfd) }
         var collected: [[UInt8]] = [[], []]
         var open = [output.read, error.read]

@@ -43,28 +43,9 @@ enum SignalForwardingInit {
 
     /// Starts the command with the container's stdio; signals unblocked and at their defaults.
     private static func spawnChild(_ executable: String, arguments: [String], environment: [String]) throws(RuntimeError) -> Int32 {
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { (text: String) in strdup(text) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { (text: String) in strdup(text) } + [nil]
-        let map: [Int32] = [0, 1, 2]
-        var pidfd: Int32 = -1
-        let pid = executable.withCString { path in
-            argv.withUnsafeBufferPointer { argv in
-                envp.withUnsafeBufferPointer { envp in
-                    map.withUnsafeBufferPointer { fds in
-                        var request = berth_spawn_request()
-                        request.exec_fd = -1
-                        request.path = path
-                        request.argv = UnsafePointer(argv.baseAddress)
-                        request.envp = UnsafePointer(envp.baseAddress)
-                        request.fd_map = fds.baseAddress
-                        request.fd_count = Int32(fds.count)
-                        request.controlling_tty = -1
-                        return berth_spawn(&request, &pidfd)
-                    }
-                }
-            }
-        }
-        guard pid > 0 else { throw RuntimeError(kind: .system, message: "exec \(executable): \(errnoText(-pid))") }
+        let (pid, pidfd, failure) = ProcessSpawn.start(.path(executable), arguments: arguments, environment: environment,
+                                                       descriptors: [0, 1, 2])
+        guard pid > 0 else { throw RuntimeError(kind: .system, message: "exec \(executable): \(errnoText(failure))") }
         close(pidfd)  // PID 1 reaps with waitpid: every process of the container is its to reap
         return pid
     }

@@ -81,6 +81,17 @@ struct JSONFileLogTests {
         #expect(lines.first == "O:before\n" && lines.last == "O:during 5\n", "\(lines)")
     }
 
+    @Test func aFollowerThatCameBeforeTheFirstLineGetsIt() async throws {
+        let log = JSONFileLog(path: TestDirectory.path("log") + ".json")
+        log.beginRun()
+        let reader = Task { try await self.read(log) { $0.follow = true } }
+        // The reader has found no file (nothing written yet) and waits for a change.
+        try await Task.sleep(for: .milliseconds(50))
+        try await log.append([entry("first\n", at: 1)])
+        log.endRun()
+        #expect(try await reader.value == ["O:first\n"])
+    }
+
     @Test func optionsAreChecked() throws {
         #expect(try JSONFileLog.options(["max-size": "10m", "max-file": "3"]) == (10 << 20, 3))
         #expect(throws: APIError.invalidParameter("max-file cannot be set without max-size")) { try JSONFileLog.options(["max-file": "2"]) }
