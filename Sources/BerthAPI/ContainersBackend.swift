@@ -69,6 +69,8 @@ public protocol ContainersBackend: Sendable {
     /// Removes the container (killing it first with `force`) and, with `volumes`, its anonymous volumes.
     func remove(_ name: String, force: Bool, volumes: Bool) async throws
     func rename(_ name: String, to newName: String) async throws
+    /// Sets the size of the container's terminal.
+    func resize(_ name: String, height: Int, width: Int) async throws
     /// `docker update`: new limits (applied to a running container's cgroup too) and restart
     /// policy. Returns warnings.
     func update(_ name: String, _ update: ContainerUpdate) async throws -> [String]

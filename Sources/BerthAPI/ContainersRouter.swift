@@ -79,6 +79,11 @@ public struct ContainersRouter: APIRouter {
             try await backend.rename(try context.parameter("name"), to: newName)
             return Response(status: .noContent)
         }
+        router.add(.post, "/containers/{name}/resize") { request, context in
+            let (height, width) = try ExecRouter.size(request.query)
+            try await backend.resize(try context.parameter("name"), height: height, width: width)
+            return Response(status: .ok)
+        }
         router.add(.post, "/containers/{name}/update") { request, context in
             let bytes = try await request.jsonBody()
             guard case .object(let fields) = try Request.decode(JSONValue.self, from: bytes) else {
@@ -152,7 +157,7 @@ public struct ContainersRouter: APIRouter {
                 throw APIError.invalidParameter("at least one of logs or stream must be set")
             }
             let streams = try await backend.attach(try context.parameter("name"), options: options)
-            return Self.attachResponse(streams, upgrade: request.head.wantsUpgrade, stdin: options.stdin)
+            return streams.response(upgrade: request.head.wantsUpgrade, stdin: options.stdin, standardHeaders: false)
         }
         router.add(.get, "/containers/{name}/logs") { request, context in
             let query = request.query
@@ -171,47 +176,8 @@ public struct ContainersRouter: APIRouter {
             options.tail = query["tail"].flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil }
             let streams = try await backend.logs(try context.parameter("name"), options: options)
             return .stream(headers: HTTPHeaders()) { writer in
-                try await streams.run(nil, Self.sink(tty: streams.tty) { try await writer.write($0) })
+                try await streams.run(nil, ContainerStreams.sink(tty: streams.tty) { try await writer.write($0) })
             }
-        }
-    }
-
-    /// An attach's answer: `101 UPGRADED` and the connection as a two-way stream when the client
-    /// asked to upgrade, else a raw stream until the container stops.
-    static func attachResponse(_ streams: ContainerStreams, upgrade: Bool, stdin: Bool) -> Response {
-        guard upgrade else {
-            let run: @Sendable (ResponseBodyWriter) async throws -> Void = { writer in
-                let output = sink(tty: streams.tty) { bytes in try await writer.write(bytes) }
-                try await streams.run(nil, output)
-            }
-            return Response(status: .ok, headers: ["Content-Type": "application/vnd.docker.raw-stream"], body: .raw(run))
-        }
-        let run: @Sendable (HijackedStream) async throws -> Void = { connection in
-            var input: ByteSource? = nil
-            if stdin { input = { try await connection.read() } }
-            let output = sink(tty: streams.tty) { bytes in try await connection.write(bytes) }
-            try await streams.run(input, output)
-        }
-        var response = Response(status: .upgraded, headers: [
-            "Content-Type": "application/vnd.docker.raw-stream", "Connection": "Upgrade", "Upgrade": "tcp",
-        ], body: .hijack(run))
-        response.omitsStandardHeaders = true
-        return response
-    }
-
-    /// Writes output as the client reads it: raw from a terminal, else in stdcopy frames
-    /// (stream id, three zero bytes, the big-endian length, the bytes), one per piece.
-    static func sink(tty: Bool, _ write: @escaping @Sendable ([UInt8]) async throws -> Void) -> OutputSink {
-        if tty { return { _, bytes in try await write(bytes) } }
-        return { stream, bytes in
-            guard !bytes.isEmpty else { return }
-            var frame: [UInt8] = []
-            frame.reserveCapacity(bytes.count + 8)
-            let count = UInt32(bytes.count)
-            frame += [stream.rawValue, 0, 0, 0, UInt8(count >> 24), UInt8(count >> 16 & 0xff), UInt8(count >> 8 & 0xff),
-                      UInt8(count & 0xff)]
-            frame += bytes
-            try await write(frame)
         }
     }
 

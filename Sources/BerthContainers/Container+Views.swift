@@ -25,6 +25,7 @@ extension Container {
             Args: Array(arguments.dropFirst()), State: view, Image: record.ImageID, LogPath: logsEnabled ? paths.log : "",
             Name: "/" + record.Name, RestartCount: state.restartCount, Driver: record.Driver, HostConfig: hostConfig,
             GraphDriver: graphDriver, Mounts: mountPoints, Config: record.Config, NetworkSettings: network)
+        inspect.ExecIDs = execIDs.isEmpty ? nil : execIDs
         inspect.HostnamePath = paths.hostname
         inspect.HostsPath = paths.hosts
         inspect.ResolvConfPath = paths.resolvConf

@@ -24,6 +24,9 @@ actor Container {
     private struct Run {
         let process: ContainerProcess
         let cgroup: Cgroup
+        /// The process's configuration, which an exec starts from, and its root's path.
+        let spec: RuntimeSpec
+        let root: String
         let copier: OutputCopier
         /// Where attached clients' input goes: the stdin pipe, or the terminal's master.
         let input: PipeChannel?
@@ -39,6 +42,8 @@ actor Container {
     /// Settled with the last exit code when the container is removed.
     let removal = OneShot<Int32>()
     private var restartTask: Task<Void, Never>?
+    /// The execs of the current run.
+    private(set) var execIDs: [String] = []
     /// Settled with the next run's input channel once it starts (nil if it has none or fails):
     /// a client attached before the start sends its input there.
     private var inputReady = OneShot<PipeChannel?>()
@@ -200,7 +205,7 @@ actor Container {
         for attachment in pendingAttachments { _ = copier.attach(attachment) }
         pendingAttachments = []
         for (channel, stream) in channels { Task { await copier.copy(channel, as: stream) } }
-        let current = Run(process: process, cgroup: cgroup, copier: copier, input: input, ended: OneShot())
+        let current = Run(process: process, cgroup: cgroup, spec: spec, root: root, copier: copier, input: input, ended: OneShot())
         run = current
         inputReady.settle(input)
         do {
@@ -323,7 +328,7 @@ actor Container {
         guard signal == SIGKILL else { return }
         if record.State.phase == .paused { try? await BlockingPool.shared.run { try current.cgroup.thaw() } }
         // As dockerd, a SIGKILL is answered once the container has exited (and the exit is recorded).
-        _ = await Self.within(.seconds(10), current.ended)
+        _ = await current.ended.value(within: .seconds(10))
     }
 
     /// `docker stop`: the stop signal, then SIGKILL after `timeout` seconds (-1: wait for ever).
@@ -348,7 +353,7 @@ actor Container {
         }
         await publish("kill", ["signal": String(stopSignal)])
         try? current.process.signal(stopSignal)
-        if seconds >= 0, await !Self.within(.seconds(seconds), current.ended) {
+        if seconds >= 0, await current.ended.value(within: .seconds(seconds)) == nil {
             await publish("kill", ["signal": String(SIGKILL)])
             try? current.process.signal(SIGKILL)
             if record.State.phase == .paused { try? await BlockingPool.shared.run { try current.cgroup.thaw() } }
@@ -356,20 +361,6 @@ actor Container {
         _ = await current.ended.value()
         await publish("stop")
         return true
-    }
-
-    /// Whether `outcome` settles within `limit`.
-    private static func within(_ limit: Duration, _ outcome: OneShot<Int32>) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await outcome.valueUnlessCancelled()) != nil }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
     }
 
     func pause() async throws {
@@ -392,6 +383,35 @@ actor Container {
         await persist()
         await publish("unpause")
     }
+
+    // MARK: Exec and terminals
+
+    /// What an exec joins: the running process, its configuration, cgroup and root. A container
+    /// that is not running, is paused or restarting is a conflict with dockerd's words.
+    func execContext() throws -> ExecContext {
+        switch record.State.phase {
+        case .paused: throw APIError.conflict("Container \(id) is paused, unpause the container before exec")
+        case .restarting: throw APIError.conflict("Container \(id) is restarting, wait until the container is running")
+        case .running:
+            guard let current = run else { fallthrough }
+            return ExecContext(container: current.process, spec: current.spec, cgroup: current.cgroup, root: current.root,
+                               environment: record.Config.Env ?? [], user: record.Config.User)
+        default: throw APIError.conflict("Container \(id) is not running")
+        }
+    }
+
+    /// Sets the size of the container's terminal (`docker run -t`, the client's window).
+    func resize(height: Int, width: Int) throws {
+        guard let current = run, record.State.isRunning else { throw APIError.conflict("Container \(id) is not running") }
+        guard let console = current.process.console else {
+            throw APIError.conflict("cannot resize a container that has no terminal")
+        }
+        try console.resize(rows: UInt16(clamping: height), columns: UInt16(clamping: width))
+    }
+
+    /// Records the execs run in this container (`ExecIDs` in inspect).
+    func execStarted(_ id: String) { execIDs.append(id) }
+    func execEnded(_ id: String) { execIDs.removeAll { $0 == id } }
 
     // MARK: Waiting, attaching
 

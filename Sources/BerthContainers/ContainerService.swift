@@ -28,6 +28,9 @@ public actor ContainerService: ContainersBackend {
     private var names: [String: String] = [:]
     private var creationTimes: [String: Int64] = [:]
     private var stopping: Task<Void, Never>?
+    /// Execs by ID, with when each ended (kept five minutes for `docker exec`'s inspect).
+    private var execs: [String: (session: ExecSession, container: String)] = [:]
+    private var execEnds: [String: ContinuousClock.Instant] = [:]
 
     /// - Parameters:
     ///   - dataRoot: the daemon's data root; containers go under `containers/`.
@@ -316,6 +319,10 @@ public actor ContainerService: ContainersBackend {
 
     private func forget(_ id: String) {
         guard containers.removeValue(forKey: id) != nil else { return }
+        for (execID, exec) in execs where exec.container == id {
+            execs.removeValue(forKey: execID)
+            execEnds.removeValue(forKey: execID)
+        }
         creationTimes.removeValue(forKey: id)
         for (name, holder) in names where holder == id { names.removeValue(forKey: name) }
     }
@@ -334,6 +341,10 @@ public actor ContainerService: ContainersBackend {
         names.removeValue(forKey: old)
         names[validated] = target.id
         await target.rename(to: validated)
+    }
+
+    public func resize(_ name: String, height: Int, width: Int) async throws {
+        try await container(name).resize(height: height, width: width)
     }
 
     public func update(_ name: String, _ update: ContainerUpdate) async throws -> [String] {
@@ -498,5 +509,50 @@ extension ContainerService {
         }
         continuation.onTermination = { _ in producer.cancel() }
         return samples
+    }
+}
+
+extension ContainerService: ExecBackend {
+    public func createExec(in name: String, _ request: ExecCreateRequest) async throws -> String {
+        let environment = try opened()
+        let target = try container(name)
+        let context = try await target.execContext()
+        if let user = request.User, !user.isEmpty {
+            let root = context.root
+            _ = try await BlockingPool.shared.run { try ContainerRoot(path: root).resolveUser(user) }
+        }
+        let now = ContinuousClock.now
+        for (id, end) in execEnds where now - end > .seconds(300) {
+            execs.removeValue(forKey: id)
+            execEnds.removeValue(forKey: id)
+        }
+        let id = randomHex(64)
+        let session = ExecSession(id: id, container: target, request: request, environment: environment)
+        execs[id] = (session, target.id)
+        await session.publish("exec_create: " + (await session.eventAction), [:])
+        Task { [weak self] in
+            _ = await session.ended.value()
+            await self?.execEnded(id)
+        }
+        return id
+    }
+
+    private func execEnded(_ id: String) { execEnds[id] = .now }
+
+    private func exec(_ id: String) throws -> ExecSession {
+        guard let exec = execs[id] else { throw APIError.notFound("No such exec instance: \(id)") }
+        return exec.session
+    }
+
+    public func startExec(_ id: String, detach: Bool, consoleSize: [Int]?) async throws -> ContainerStreams? {
+        try await exec(id).start(detach: detach, consoleSize: consoleSize)
+    }
+
+    public func inspectExec(_ id: String) async throws -> ExecInspect {
+        try await exec(id).inspect()
+    }
+
+    public func resizeExec(_ id: String, height: Int, width: Int) async throws {
+        try await exec(id).resize(height: height, width: width)
     }
 }

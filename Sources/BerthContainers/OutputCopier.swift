@@ -19,8 +19,11 @@ final class OutputCopier: Sendable {
 
     private let log: JSONFileLog?
     private let state = Locked(State())
-    private let done = Locked<[CheckedContinuation<Void, Never>]?>([])
+    /// Settled once every stream has ended and been logged.
+    private let done = OneShot<Bool>()
     private let remaining: Locked<Int>
+    /// The channels being read, for `abandon`, and whether it was called.
+    private let channels = Locked<(open: [PipeChannel], abandoned: Bool)>(([], false))
 
     /// - Parameters:
     ///   - log: where lines go (nil for the `none` log driver).
@@ -46,6 +49,11 @@ final class OutputCopier: Sendable {
 
     /// Reads `channel` to its end as `stream`, then closes it.
     func copy(_ channel: PipeChannel, as stream: OutputStream) async {
+        let abandoned = channels.withLock { state -> Bool in
+            state.open.append(channel)
+            return state.abandoned
+        }
+        if abandoned { channel.close() }
         var buffer = ByteBuffer()
         var partial: [UInt8] = []
         while true {
@@ -93,22 +101,26 @@ final class OutputCopier: Sendable {
         }
         for attachment in attachments { attachment.finish() }
         log?.endRun()
-        let waiters = done.withLock { waiters -> [CheckedContinuation<Void, Never>] in
-            defer { waiters = nil }
-            return waiters ?? []
+        done.settle(true)
+    }
+
+    /// Stops reading: each stream ends as if its writers had gone (an exec's background child
+    /// still holds them).
+    func abandon() {
+        let open = channels.withLock { state -> [PipeChannel] in
+            state.abandoned = true
+            return state.open
         }
-        for waiter in waiters { waiter.resume() }
+        for channel in open { channel.close() }
     }
 
     /// Returns once every stream has ended and been logged.
     func finished() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ended = done.withLock { waiters -> Bool in
-                guard waiters != nil else { return true }
-                waiters?.append(continuation)
-                return false
-            }
-            if ended { continuation.resume() }
-        }
+        _ = await done.value()
+    }
+
+    /// `finished`, or false if `limit` passes first.
+    func finished(within limit: Duration) async -> Bool {
+        await done.value(within: limit) != nil
     }
 }

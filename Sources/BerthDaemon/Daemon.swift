@@ -84,6 +84,7 @@ public final class Daemon: Sendable {
             ImagesRouter(backend: imagesBackend),
             ContainersRouter(backend: containers),
             VolumesRouter(backend: containers.volumes),
+            ExecRouter(backend: containers),
         ]
         for api in routers { api.register(on: &router) }
         routes(&router, engine)

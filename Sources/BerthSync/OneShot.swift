@@ -39,6 +39,20 @@ public final class OneShot<Value: Sendable>: Sendable {
         return value
     }
 
+    /// The value, or nil if `limit` passes (or the task is cancelled) first.
+    public func value(within limit: Duration) async -> Value? {
+        await withTaskGroup(of: Value?.self) { group in
+            group.addTask { try? await self.valueUnlessCancelled() }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
     private func wait(cancellable: Bool) async -> Value? {
         let id = state.withLock { s -> UInt64 in
             s.nextWaiter += 1
