@@ -46,7 +46,7 @@ let package = Package(
         // its creator's side (spawn, start, wait, signal).
         .target(name: "BerthRuntime", dependencies: ["BerthCore", "BerthSync", "BerthTransport", "CBerthRuntime", "CBerthSys", "CSeccomp"], swiftSettings: strict),
         // The image store: content-addressed images and layers on overlay2 or vfs, import, load, save.
-        .target(name: "BerthImages", dependencies: ["BerthAPI", "BerthCore", "BerthTransport",
+        .target(name: "BerthImages", dependencies: ["BerthAPI", "BerthCore", "BerthSync", "BerthTransport",
                                                     "CBerthSys", "COpenSSL", "CArchive"], swiftSettings: strict),
         // Containers: one actor each, their lifecycle, persisted state, json-file logs, restart policies.
         .target(name: "BerthContainers", dependencies: ["BerthAPI", "BerthCore", "BerthImages", "BerthRuntime", "BerthSync",

@@ -77,3 +77,14 @@ public struct ContainerTop: Codable, Sendable {
         self.Processes = Processes
     }
 }
+
+/// One entry of `GET /containers/{name}/changes` (`docker diff`): 0 changed, 1 added, 2 deleted.
+public struct ContainerChange: Codable, Sendable, Equatable {
+    public var Kind: Int
+    public var Path: String
+
+    public init(Kind: Int, Path: String) {
+        self.Kind = Kind
+        self.Path = Path
+    }
+}

@@ -89,4 +89,25 @@ public protocol ContainersBackend: Sendable {
     /// `stream`, else one (taken over a second, for `precpu_stats`, or at once when `oneShot`).
     func stats(_ name: String, stream: Bool, oneShot: Bool) async throws -> AsyncThrowingStream<ContainerStats, any Error>
     func prune(filters: Filters) async throws -> ContainersPruneReport
+    /// `docker diff`: what the container changed in its root file system.
+    func changes(_ name: String) async throws -> [ContainerChange]
+    /// `docker export`: checks the container now and returns what writes its files as a tar.
+    func export(_ name: String) async throws -> @Sendable (_ into: @escaping ByteSink) async throws -> Void
+    /// `docker commit`: a new image of the container's changes; returns its ID.
+    func commit(_ name: String, _ request: CommitRequest) async throws -> String
+}
+
+/// `POST /commit`'s query and body.
+public struct CommitRequest: Sendable {
+    public var repository: String?
+    public var tag: String?
+    public var comment = ""
+    public var author = ""
+    /// Freeze the container while its layer is written (the default).
+    public var pause = true
+    /// Dockerfile instructions applied to the new image's configuration.
+    public var changes: [String] = []
+    /// A configuration sent in the body, over the container's.
+    public var config: ContainerConfig?
+    public init() {}
 }

@@ -79,6 +79,31 @@ public struct ContainersRouter: APIRouter {
             try await backend.rename(try context.parameter("name"), to: newName)
             return Response(status: .noContent)
         }
+        router.add(.get, "/containers/{name}/changes") { _, context in
+            try .json(try await backend.changes(try context.parameter("name")))
+        }
+        router.add(.get, "/containers/{name}/export") { _, context in
+            let write = try await backend.export(try context.parameter("name"))
+            return .stream(headers: ["Content-Type": "application/x-tar"]) { writer in
+                try await write { try await writer.write($0) }
+            }
+        }
+        router.add(.post, "/commit") { request, _ in
+            let query = request.query
+            guard let name = query["container"], !name.isEmpty else { throw APIError.invalidParameter("No container specified") }
+            var commit = CommitRequest()
+            commit.repository = query["repo"].flatMap { $0.isEmpty ? nil : $0 }
+            commit.tag = query["tag"].flatMap { $0.isEmpty ? nil : $0 }
+            commit.comment = query["comment"] ?? ""
+            commit.author = query["author"] ?? ""
+            commit.pause = query["pause"].map { _ in query.bool("pause") } ?? true
+            commit.changes = query.values("changes")
+            let body = try await request.body.collect(upTo: 4 << 20)
+            if !body.isEmpty, body != Array("null".utf8), body != Array("null\n".utf8) {
+                commit.config = try Request.decode(ContainerConfig.self, from: body)
+            }
+            return try .json(["Id": try await backend.commit(name, commit)], status: .created)
+        }
         router.add(.post, "/containers/{name}/resize") { request, context in
             let (height, width) = try ExecRouter.size(request.query)
             try await backend.resize(try context.parameter("name"), height: height, width: width)

@@ -413,6 +413,32 @@ actor Container {
     func execStarted(_ id: String) { execIDs.append(id) }
     func execEnded(_ id: String) { execIDs.removeAll { $0 == id } }
 
+    /// The paths the runtime makes in a container's root for its mounts (`/proc`, `/dev`,
+    /// `/etc/hostname`, volumes, binds, tmpfs): not the container's changes for diff and commit.
+    var runtimeMadePaths: Set<String> {
+        var paths: Set<String> = ["/proc", "/sys", "/dev", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/.dockerenv"]
+        for volume in record.Volumes ?? [] { paths.insert(volume.destination) }
+        for bind in hostConfig.Binds ?? [] {
+            if case .host(let mount) = try? ContainerSpec.parseBind(bind) { paths.insert(mount.destination) }
+        }
+        for mount in hostConfig.Mounts ?? [] { paths.insert(mount.Target) }
+        for destination in (hostConfig.Tmpfs ?? [:]).keys { paths.insert(destination) }
+        return paths
+    }
+
+    /// Freezes a running, unpaused container while its layer is committed; false if there was
+    /// nothing to freeze.
+    func freezeForCommit() async throws -> Bool {
+        guard let current = run, record.State.phase == .running else { return false }
+        try await BlockingPool.shared.run { try current.cgroup.freeze() }
+        return true
+    }
+
+    func thawAfterCommit() async {
+        guard let current = run, record.State.phase == .running else { return }
+        try? await BlockingPool.shared.run { try current.cgroup.thaw() }
+    }
+
     // MARK: Waiting, attaching
 
     /// What `wait` waits for, registered now.
@@ -534,7 +560,8 @@ actor Container {
             try? await BlockingPool.shared.run {
                 try? cgroup.thaw()
                 try? cgroup.kill(SIGKILL)
-                for _ in 0..<200 where ((try? cgroup.processes()) ?? []).isEmpty == false { usleep(5000) }
+                // Killed orphans are reaped by the host's init, which can take a while on a loaded machine.
+                for _ in 0..<1000 where ((try? cgroup.processes()) ?? []).isEmpty == false { usleep(10_000) }
                 try? cgroup.destroy()
             }
         }

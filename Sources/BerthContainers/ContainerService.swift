@@ -556,3 +556,43 @@ extension ContainerService: ExecBackend {
         try await exec(id).resize(height: height, width: width)
     }
 }
+
+extension ContainerService {
+    public func changes(_ name: String) async throws -> [ContainerChange] {
+        let target = try container(name)
+        return try await opened().images.containerChanges(target.id, excluding: await target.runtimeMadePaths)
+    }
+
+    public func export(_ name: String) async throws -> @Sendable (_ into: @escaping ByteSink) async throws -> Void {
+        let target = try container(name)
+        let write = try await opened().images.exportContainer(target.id)
+        let publish = publishAny, id = target.id, attributes = await target.eventAttributes
+        return { sink in
+            try await write(sink)
+            await publish("container", "export", id, attributes)
+        }
+    }
+
+    public func commit(_ name: String, _ request: CommitRequest) async throws -> String {
+        let environment = try opened()
+        let target = try container(name)
+        let record = await target.record
+        var config = record.Config
+        if let given = request.config { config = Self.merge(given, image: config) }
+        config.Hostname = ""
+        config.Domainname = ""
+        let paused = request.pause ? try await target.freezeForCommit() : false
+        defer { if paused { Task { await target.thawAfterCommit() } } }
+        let command = ((config.Entrypoint ?? []) + (config.Cmd ?? [])).joined(separator: " ")
+        let id = try await environment.images.commitContainer(
+            target.id, imageID: record.ImageID, config: config, containerConfig: record.Config, changes: request.changes,
+            comment: request.comment, author: request.author, createdBy: command,
+            reference: request.repository.map { ($0, request.tag ?? "") }, excluding: await target.runtimeMadePaths)
+        var attributes = await target.eventAttributes
+        attributes["comment"] = request.comment
+        attributes["imageID"] = id
+        if let repository = request.repository { attributes["imageRef"] = repository + ":" + (request.tag ?? "latest") }
+        await publishEvent("commit", target.id, attributes)
+        return id
+    }
+}

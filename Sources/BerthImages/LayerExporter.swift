@@ -17,6 +17,8 @@ import Glibc
 struct LayerExporter {
     /// The layer's directory, open; the caller closes it.
     let root: Int32
+    /// Paths below `root` (`proc`, `etc/hostname`) left out with what is under them.
+    var skipping: Set<[UInt8]> = []
 
     private struct Inode: Hashable {
         let device: UInt64
@@ -33,6 +35,7 @@ struct LayerExporter {
                                  firstNames: inout [Inode: [UInt8]]) throws {
         for name in try Self.names(in: directory, displayPath: prefix) {
             let path = prefix + name
+            if skipping.contains(path) { continue }
             var info = stat()
             guard fstatat(directory, name.cString, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
                 throw ArchiveError.system(path, "stat", errno)

@@ -61,6 +61,33 @@ struct ExecCLITests {
         #expect(try await daemon.finish().isEmpty)
     }
 
+    @Test func diffExportAndCommitReadTheWritableLayer() async throws {
+        let daemon = try await ContainerDaemon.start()
+        try await daemon.run("run", "-d", "--name", "changer", "-v", "/scratch", "bb", "sh", "-c",
+                             "touch /tmp/new; rm /etc/marker; echo changed > /etc/passwd; mkdir -p /data/deep; echo x > /data/deep/f; sleep 1000")
+        #expect(try await eventually { try await daemon.run("exec", "changer", "test", "-f", "/data/deep/f").status == 0 })
+        let diff = try await daemon.run("diff", "changer")
+        #expect(diff.stdout == "A /data\nA /data/deep\nA /data/deep/f\nC /etc\nD /etc/marker\nC /etc/passwd\nC /tmp\nA /tmp/new\n",
+                "the runtime's mount points are not changes: \(diff.stdout) \(diff.stderr)")
+        let tar = TestDirectory.path("export") + ".tar"
+        let exported = try await daemon.run("export", "-o", tar, "changer")
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let listing = try await ProcessRunner.run(try #require(ProcessRunner.find("tar")), ["-tf", tar])
+        let names = Set(listing.stdout.split(separator: "\n").map(String.init))
+        #expect(names.contains("bin/busybox") && names.contains("tmp/new") && names.contains("data/deep/f")
+                && !names.contains("etc/marker"), "\(listing.stdout.prefix(400))")
+        let committed = try await daemon.run("commit", "-m", "my change", "-c", "CMD [\"cat\", \"/data/deep/f\"]", "changer", "snap:1")
+        #expect(committed.status == 0 && committed.stdout.hasPrefix("sha256:"), "\(committed.stderr)")
+        #expect(try await daemon.inspect("changer", "{{.State.Status}}") == "running", "unpaused after the commit")
+        let ran = try await daemon.run("run", "--rm", "snap:1")
+        #expect(ran.stdout == "x\n", "\(ran.stderr)")
+        let gone = try await daemon.run("run", "--rm", "snap:1", "sh", "-c", "cat /etc/marker; cat /etc/passwd; ls /tmp/new")
+        #expect(gone.stdout == "changed\n/tmp/new\n" && gone.stderr.contains("can't open '/etc/marker'"), "\(gone.stdout) \(gone.stderr)")
+        let history = try await daemon.run("history", "--format", "{{.Comment}}", "snap:1")
+        #expect(history.stdout.hasPrefix("my change\n"), "\(history.stdout)")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
     @Test(.enabled(if: ProcessRunner.hasDockerPy, "docker-py is not installed"))
     func dockerPyExecRun() async throws {
         let daemon = try await ContainerDaemon.start()

@@ -7,7 +7,7 @@ enum TestImage {
 
     static let applets = ["sh", "ls", "cat", "echo", "true", "false", "sleep", "unshare", "ps", "id", "hostname", "head", "tail",
                           "base64", "wc", "touch", "pwd", "env", "seq", "printf", "kill", "mount", "tr", "stty", "tty", "grep",
-                          "dd", "yes", "readlink"]
+                          "dd", "yes", "readlink", "test", "rm", "mkdir"]
 
     static var available: Bool { FileManager.default.isExecutableFile(atPath: busybox) && ProcessRunner.find("tar") != nil }
 
