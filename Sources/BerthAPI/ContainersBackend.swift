@@ -28,6 +28,8 @@ public struct AttachOptions: Sendable {
     public var stream = false
     /// Replay the log first.
     public var logs = false
+    /// The keys that detach the client (`ctrl-p,ctrl-q` when empty).
+    public var detachKeys = ""
     public init() {}
 }
 

@@ -178,6 +178,7 @@ public struct ContainersRouter: APIRouter {
             options.stderr = query.bool("stderr")
             options.stream = query.bool("stream")
             options.logs = query.bool("logs")
+            options.detachKeys = query["detachKeys"] ?? ""
             guard options.stream || options.logs else {
                 throw APIError.invalidParameter("at least one of logs or stream must be set")
             }

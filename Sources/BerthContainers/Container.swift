@@ -464,6 +464,7 @@ actor Container {
     /// not started yet), and sends input when it asked to.
     func attach(_ options: AttachOptions) async throws -> ContainerStreams {
         let tty = record.Config.Tty
+        let detachKeys = try DetachKeys(options.detachKeys)
         let attachment = Attachment(stdout: options.stdout, stderr: options.stderr)
         if options.stream {
             switch record.State.phase {
@@ -493,7 +494,11 @@ actor Container {
             guard streaming else { return }
             var stdinTask: Task<Void, Never>?
             if let clientInput, let input {
-                stdinTask = Task { await Self.copyInput(from: clientInput, to: input, closeAtEnd: stdinOnce) }
+                stdinTask = Task {
+                    // Detaching ends this client's attachment; the container keeps running.
+                    await Self.copyInput(from: clientInput, to: input, closeAtEnd: stdinOnce, detachKeys: detachKeys,
+                                         onDetach: { attachment.close() })
+                }
             }
             defer { stdinTask?.cancel() }
             do {
@@ -506,12 +511,19 @@ actor Container {
     }
 
     /// Copies a client's bytes to the container's stdin (once its run has started) until the
-    /// client closes its side; then closes stdin if the container wants it once (`StdinOnce`).
-    private static func copyInput(from read: ByteSource, to ready: OneShot<PipeChannel?>, closeAtEnd: Bool) async {
+    /// client closes its side, then closes stdin if the container wants it once (`StdinOnce`);
+    /// or until the client types the detach keys.
+    static func copyInput(from read: ByteSource, to ready: OneShot<PipeChannel?>, closeAtEnd: Bool, detachKeys: DetachKeys,
+                          onDetach: @Sendable () -> Void) async {
         var pending = try? await read()
         guard let input = try? await ready.valueUnlessCancelled() else { return }
+        var scanner = DetachKeys.Scanner(detachKeys)
         while let bytes = pending, !bytes.isEmpty {
-            do { try await input.write(bytes) } catch { return }
+            let (forward, detach) = scanner.feed(bytes)
+            if !forward.isEmpty {
+                do { try await input.write(forward) } catch { return }
+            }
+            if detach { return onDetach() }
             pending = try? await read()
         }
         if closeAtEnd { input.close() }

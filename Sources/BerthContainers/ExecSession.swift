@@ -99,11 +99,12 @@ actor ExecSession {
             }
             var stdinTask: Task<Void, Never>?
             if let input, let stdin {
+                let ready = OneShot<PipeChannel?>()
+                ready.settle(stdin)
+                let keys = try DetachKeys(request.DetachKeys ?? "")
                 stdinTask = Task {
-                    while let bytes = try? await input(), !bytes.isEmpty {
-                        do { try await stdin.write(bytes) } catch { break }
-                    }
-                    if !tty { stdin.close() }
+                    await Container.copyInput(from: input, to: ready, closeAtEnd: !tty, detachKeys: keys,
+                                              onDetach: { attachment.close() })
                 }
             }
             defer { stdinTask?.cancel() }

@@ -91,3 +91,20 @@ struct ContainerSpecTests {
         #expect(HumanDuration.text(nanoseconds: 3 * 86_400 * second) == "3 days")
     }
 }
+
+/// The detach keys: Docker's notation and the scanner that finds them across pieces of input.
+struct DetachKeysTests {
+    @Test func theNotationIsDockers() throws {
+        #expect(try DetachKeys("") == .standard)
+        #expect(try DetachKeys("ctrl-a,x,ctrl-@").sequence == [1, UInt8(ascii: "x"), 0])
+        #expect(throws: APIError.invalidParameter("Invalid detach keys (ctrl-1) provided")) { try DetachKeys("ctrl-1") }
+    }
+
+    @Test func theSequenceIsFoundAcrossPiecesAndAPartialMatchIsForwarded() {
+        var scanner = DetachKeys.Scanner(.standard)
+        #expect(scanner.feed(Array("ab".utf8) + [16]) == (Array("ab".utf8), false))
+        #expect(scanner.feed(Array("c".utf8)) == ([16] + Array("c".utf8), false), "ctrl-p alone is input")
+        #expect(scanner.feed([16]) == ([], false))
+        #expect(scanner.feed([17] + Array("dropped".utf8)) == ([], true))
+    }
+}
