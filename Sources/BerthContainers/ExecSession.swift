@@ -38,6 +38,8 @@ actor ExecSession {
     private var exitCode: Int32?
     private var pid: Int32 = 0
     private var console: Console?
+    /// A size asked for before the terminal exists (the CLI resizes right after the start).
+    private var pendingSize: (height: Int, width: Int)?
     /// Settled with the exit code.
     let ended = OneShot<Int32>()
 
@@ -65,7 +67,11 @@ actor ExecSession {
     }
 
     func resize(height: Int, width: Int) throws {
-        guard let console else { throw APIError.conflict("exec \(id) has no terminal") }
+        guard let console else {
+            guard request.Tty ?? false, exitCode == nil else { throw APIError.conflict("exec \(id) has no terminal") }
+            pendingSize = (height, width)  // applied when the terminal is made
+            return
+        }
         try console.resize(rows: UInt16(clamping: height), columns: UInt16(clamping: width))
     }
 
@@ -164,7 +170,9 @@ actor ExecSession {
         var input: PipeChannel?
         if let console = executed.console {
             self.console = console
-            if let size = consoleSize ?? request.ConsoleSize, size.count == 2, size[0] > 0, size[1] > 0 {
+            if let (height, width) = pendingSize {
+                try? console.resize(rows: UInt16(clamping: height), columns: UInt16(clamping: width))
+            } else if let size = consoleSize ?? request.ConsoleSize, size.count == 2, size[0] > 0, size[1] > 0 {
                 try? console.resize(rows: UInt16(clamping: size[0]), columns: UInt16(clamping: size[1]))
             }
             channels.append((try PipeChannel(adopting: dup(console.descriptor)), .stdout))
