@@ -43,6 +43,8 @@ struct ProcessShutdownTests {
     @Test func aThirdSignalForcesExit() async throws {
         let daemon = try await ChildDaemon(arguments: ["--shutdown-timeout", "30"])
         defer { daemon.stopSoon() }
+        // Connections are accepted once initialisation is done (the socket exists before).
+        _ = try await daemon.client().request("GET", "/_ping")
         // A request whose head has started arriving is in flight: graceful shutdown waits for it.
         let slow = try await daemon.client()
         try await slow.send("GET /_ping HTTP/1.1\r\n")
