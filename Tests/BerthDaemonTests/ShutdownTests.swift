@@ -41,14 +41,17 @@ struct ProcessShutdownTests {
     }
 
     @Test func aThirdSignalForcesExit() async throws {
-        let daemon = try await ChildDaemon(arguments: ["--shutdown-timeout", "30"])
+        let daemon = try await ChildDaemon(arguments: ["--shutdown-timeout", "30", "--debug"])
         defer { daemon.stopSoon() }
-        // Connections are accepted once initialisation is done (the socket exists before).
-        _ = try await daemon.client().request("GET", "/_ping")
         // A request whose head has started arriving is in flight: graceful shutdown waits for it.
+        // The daemon must have read those bytes (its debug route says so) before the signal: on
+        // a loaded machine it may not have accepted the connection yet.
         let slow = try await daemon.client()
         try await slow.send("GET /_ping HTTP/1.1\r\n")
-        try await Task.sleep(for: .milliseconds(50))
+        let observer = try await daemon.client()
+        #expect(try await eventually {
+            try await observer.request("GET", "/debug/connections").bodyText.contains("\"reading-head\"")
+        })
         daemon.signal(SIGTERM)
         #expect(try await daemon.waitForExit(limit: .milliseconds(300)) == nil, "still shutting down after one signal")
         // Signals of one kind that arrive before the first is handled coalesce in the kernel, and
