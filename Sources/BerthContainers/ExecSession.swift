@@ -103,10 +103,23 @@ actor ExecSession {
                 try? await output(.stderr, Array(("OCI runtime exec failed: " + message + "\r\n").utf8))
                 return
             }
-            let ready = OneShot<PipeChannel?>()
-            ready.settle(stdin)
-            try await attachment.serve(output: output, input: input.map { ($0, ready) }, closeInputAtEnd: !tty,
-                                       detachKeys: try DetachKeys(request.DetachKeys ?? ""))
+            var stdinTask: Task<Void, Never>?
+            if let input, let stdin {
+                let ready = OneShot<PipeChannel?>()
+                ready.settle(stdin)
+                let keys = try DetachKeys(request.DetachKeys ?? "")
+                stdinTask = Task {
+                    await Container.copyInput(from: input, to: ready, closeAtEnd: !tty, detachKeys: keys,
+                                              onDetach: { attachment.close() })
+                }
+            }
+            defer { stdinTask?.cancel() }
+            do {
+                while let (stream, bytes) = await attachment.next() { try await output(stream, bytes) }
+            } catch {
+                attachment.close()
+                throw error
+            }
             // The client asks for the exit code when the stream ends: it is recorded first.
             _ = await ended.value()
         }
