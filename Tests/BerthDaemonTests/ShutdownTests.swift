@@ -43,14 +43,16 @@ struct ProcessShutdownTests {
     @Test func aThirdSignalForcesExit() async throws {
         let daemon = try await ChildDaemon(arguments: ["--shutdown-timeout", "30", "--debug"])
         defer { daemon.stopSoon() }
-        // A request whose head has started arriving is in flight: graceful shutdown waits for it.
-        // The daemon must have read those bytes (its debug route says so) before the signal: on
-        // a loaded machine it may not have accepted the connection yet.
+        // A request whose body is still arriving is in flight: graceful shutdown waits for it, and
+        // no deadline ends it (a half-sent head would be closed after 10 s, and a test process
+        // stalled that long on a loaded machine would then see a clean exit). The daemon must be
+        // handling it (its debug route says so) before the signal.
         let slow = try await daemon.client()
-        try await slow.send("GET /_ping HTTP/1.1\r\n")
+        try await slow.send("POST /containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
         let observer = try await daemon.client()
         #expect(try await eventually {
-            try await observer.request("GET", "/debug/connections").bodyText.contains("\"reading-head\"")
+            // The observer's own connection is active while it asks: look for a second one.
+            try await observer.request("GET", "/debug/connections").bodyText.components(separatedBy: "\"active\"").count > 2
         })
         daemon.signal(SIGTERM)
         #expect(try await daemon.waitForExit(limit: .milliseconds(300)) == nil, "still shutting down after one signal")
