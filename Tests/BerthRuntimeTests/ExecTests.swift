@@ -46,9 +46,9 @@ func execProcess(_ args: [String], uid: UInt32 = 0) -> RuntimeSpec.Process {
 
 @Suite(.enabled(if: TestInit.usable, "needs root, /bin/busybox and berthd built next to the tests"))
 struct ExecTests {
-    /// A running `sleep 30` container for `body`, killed afterwards.
+    /// A running `sleep 300` container (long: on a loaded machine the exec may come late) for `body`, killed afterwards.
     private func withRunningContainer(_ body: (ContainerRun.Created, RuntimeSpec) async throws -> Void) async throws {
-        let spec = try busyboxSpec(["sleep", "30"])
+        let spec = try busyboxSpec(["sleep", "300"])
         let container = try await ContainerRun.create(spec)
         do {
             try await container.process.start()
@@ -69,7 +69,7 @@ struct ExecTests {
             let run = try await execute(execProcess(["sh", "-c", "hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo; cat /etc/passwd | head -1"]),
                                         in: container, spec: spec)
             #expect(run.exit.code == 0, "\(run.stderr)")
-            #expect(run.stdout == "berth-test\nsleep 30 \nroot:x:0:0:root:/root:/bin/sh\n")
+            #expect(run.stdout == "berth-test\nsleep 300 \nroot:x:0:0:root:/root:/bin/sh\n")
             // Its own pid in the container's pid namespace.
             let pid = try await execute(execProcess(["sh", "-c", "echo $$"]), in: container, spec: spec)
             #expect(Int(pid.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 1 > 1)
@@ -116,7 +116,7 @@ struct ExecTests {
     @Test(.enabled(if: CgroupLayout.current().hierarchy(for: "pids") != nil, "needs the pids controller"))
     func anExecJoinsTheContainersCgroup() async throws {
         try await withCgroup { cgroup in
-            let spec = try busyboxSpec(["sleep", "30"])
+            let spec = try busyboxSpec(["sleep", "300"])
             let container = try await startInCgroup(spec, cgroup)
             let run = try await execute(execProcess(["cat", "/proc/self/cgroup"]), in: container, spec: spec, cgroup: cgroup)
             #expect(run.stdout.contains("pids:\(cgroup.path)"), "\(run.stdout)")
