@@ -12,12 +12,17 @@ import Glibc
 /// Whiteouts follow the overlay2 driver: with `.overlay`, `.wh.<name>` becomes a 0/0 character
 /// device and `.wh..wh..opq` the `trusted.overlay.opaque=y` xattr on its directory; with
 /// `.delete` (vfs, whose layer directory starts as a copy of its parent), they delete what they
-/// name. Runs on a thread of a blocking pool.
+/// name; with `.none` (`docker cp` into a container), `.wh.` names are ordinary files. Runs on
+/// a thread of a blocking pool.
 final class LayerApplier {
-    enum Whiteouts { case overlay, delete }
+    enum Whiteouts { case overlay, delete, none }
 
     private let root: Int32
     private let whiteouts: Whiteouts
+    /// Refuse to replace a directory with something else or something else with a directory.
+    var noOverwriteDirNonDir = false
+    /// The owner of everything applied, instead of the archive's (`docker cp -a`).
+    var owner: (uid: UInt32, gid: UInt32)?
     /// Directories' times are set last: creating their children changes them.
     private var directoryTimes: [(path: [UInt8], time: timespec)] = []
     /// What this layer created (`.delete` mode's opaque directories keep it).
@@ -55,7 +60,7 @@ final class LayerApplier {
         let components = try Self.components(of: entry.path, for: entry.path)
         guard let name = components.last else { return }  // the layer's root itself: left as it is
         let parentPath = Self.join(components.dropLast())
-        if name.starts(with: Self.whiteoutPrefix) {
+        if whiteouts != .none, name.starts(with: Self.whiteoutPrefix) {
             return try applyWhiteout(name, in: parentPath, entry)
         }
         let parent = try openDirectory(parentPath, for: entry.path)
@@ -139,6 +144,8 @@ final class LayerApplier {
                 where !created.contains(Self.join([parentPath, child].filter { !$0.isEmpty }[...])) {
                     try removeAll(child, in: parent, for: entry.path)
                 }
+            case .none:
+                break  // not called: `.wh.` names are plain files then
             }
             return
         }
@@ -153,6 +160,11 @@ final class LayerApplier {
                 throw ArchiveError.system(entry.path, "mknod whiteout", errno)
             }
             if mayChown { _ = fchownat(parent, target.cString, 0, 0, AT_SYMLINK_NOFOLLOW) }
+            // The whiteout keeps the entry's time, so that exporting the layer again gives the same bytes.
+            var times = (entry.modified, entry.modified)
+            _ = withUnsafePointer(to: &times) {
+                $0.withMemoryRebound(to: timespec.self, capacity: 2) { utimensat(parent, target.cString, $0, AT_SYMLINK_NOFOLLOW) }
+            }
         }
     }
 
@@ -212,7 +224,13 @@ final class LayerApplier {
     private func removeExisting(_ name: [UInt8], in parent: Int32, keepingDirectory: Bool, for entry: [UInt8]) throws {
         var info = stat()
         guard fstatat(parent, name.cString, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return }
-        if keepingDirectory && UInt32(info.st_mode) & FileType.mask == FileType.directory { return }
+        let isDirectory = UInt32(info.st_mode) & FileType.mask == FileType.directory
+        if keepingDirectory && isDirectory { return }
+        if noOverwriteDirNonDir && isDirectory != keepingDirectory {
+            let quoted = GoQuotedPath(entry)
+            throw ArchiveError.invalid(isDirectory ? "cannot overwrite directory \(quoted) with non-directory \(quoted)"
+                                                   : "cannot overwrite non-directory \(quoted) with directory \(quoted)")
+        }
         try removeAll(name, in: parent, for: entry)
     }
 
@@ -265,7 +283,7 @@ final class LayerApplier {
 
     /// Owner first: changing it clears the setuid and setgid bits the mode then sets.
     private func setOwnerModeAndXattrs(fd: Int32, _ entry: ArchiveEntry) throws {
-        if mayChown && fchown(fd, uid_t(truncatingIfNeeded: entry.uid), gid_t(truncatingIfNeeded: entry.gid)) != 0 {
+        if mayChown && fchown(fd, owner?.uid ?? uid_t(truncatingIfNeeded: entry.uid), owner?.gid ?? gid_t(truncatingIfNeeded: entry.gid)) != 0 {
             throw ArchiveError.system(entry.path, "chown", errno)
         }
         guard fchmod(fd, mode_t(entry.permissions)) == 0 else { throw ArchiveError.system(entry.path, "chmod", errno) }
@@ -277,8 +295,8 @@ final class LayerApplier {
     }
 
     private func setOwner(_ parent: Int32, _ name: [UInt8], _ entry: ArchiveEntry) throws {
-        if mayChown && fchownat(parent, name.cString, uid_t(truncatingIfNeeded: entry.uid), gid_t(truncatingIfNeeded: entry.gid),
-                                AT_SYMLINK_NOFOLLOW) != 0 {
+        if mayChown && fchownat(parent, name.cString, owner?.uid ?? uid_t(truncatingIfNeeded: entry.uid),
+                                owner?.gid ?? gid_t(truncatingIfNeeded: entry.gid), AT_SYMLINK_NOFOLLOW) != 0 {
             throw ArchiveError.system(entry.path, "lchown", errno)
         }
     }
