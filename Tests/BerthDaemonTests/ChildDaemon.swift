@@ -90,6 +90,26 @@ final class ChildDaemon: Sendable {
     /// Open file descriptors of the child.
     var openDescriptors: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
 
+    /// The number of open descriptors once it has not changed for half a second (within 10 s).
+    func steadyDescriptorCount() async throws -> Int {
+        var count = openDescriptors, unchanged = 0
+        for _ in 0..<400 where unchanged < 20 {
+            try await Task.sleep(for: .milliseconds(25))
+            let now = openDescriptors
+            unchanged = now == count ? unchanged + 1 : 0
+            count = now
+        }
+        return count
+    }
+
+    /// What the child's open descriptors point at (`socket:[…]`, paths, `anon_inode:…`), sorted:
+    /// compared before and after, it names what leaked.
+    var descriptorTargets: [String] {
+        let directory = "/proc/\(pid)/fd"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + $0) }.sorted()
+    }
+
     func client() async throws -> TestClient { try await TestClient.connect(unixPath: socketPath) }
 
     /// For `defer`: kills the child at once, so it cannot outlive a test process that ends

@@ -341,14 +341,21 @@ struct ContainersCLITests {
     @Test func fiftyConcurrentRunsLeaveNothingBehind() async throws {
         let daemon = try await ContainerDaemon.start()
         try await daemon.run("run", "--rm", "bb", "true")
-        let baseline = daemon.child.openDescriptors
+        // The daemon may still be closing the last client's connection: the baseline is the
+        // count once it holds still.
+        let baseline = try await daemon.child.steadyDescriptorCount()
+        let before = daemon.child.descriptorTargets
         let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
             for index in 0..<50 { group.addTask { try await daemon.run("run", "--rm", "bb", "echo", "\(index)").status } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(statuses.allSatisfy { $0 == 0 })
         #expect(try await daemon.list().isEmpty)
-        #expect(await eventually { daemon.child.openDescriptors == baseline })
+        let returned = await eventually { daemon.child.openDescriptors == baseline }
+        let after = daemon.child.descriptorTargets
+        let gone = before.difference(from: after).compactMap { if case .remove(_, let target, _) = $0 { target } else { nil } }
+        let new = after.difference(from: before).compactMap { if case .remove(_, let target, _) = $0 { target } else { nil } }
+        #expect(returned, "descriptors closed since the baseline: \(gone); opened: \(new)")
         let zombies = (try FileManager.default.contentsOfDirectory(atPath: "/proc")).filter { name in
             guard Int32(name) != nil, let stat = SmallFile.text("/proc/\(name)/stat"), let close = stat.lastIndex(of: ")") else { return false }
             return stat[stat.index(close, offsetBy: 2)] == "Z" && stat.contains(" \(daemon.child.pid) ")
@@ -384,7 +391,7 @@ struct ContainersCLITests {
         #expect(events.stdout == "create evented\nattach evented\nstart evented\ndie evented\ndestroy evented\n", "\(events.stdout)")
         let die = try await daemon.run("events", "--since", since, "--until", until, "--filter", "event=die",
                                        "--format", "{{.Actor.Attributes.exitCode}}")
-        #expect(die.stdout == "0\n0\n")
+        #expect(die.stdout == "0\n0\n", "\(die.stdout)")
         #expect(try await daemon.finish().isEmpty)
     }
 
