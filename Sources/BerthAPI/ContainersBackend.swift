@@ -97,6 +97,14 @@ public protocol ContainersBackend: Sendable {
     func export(_ name: String) async throws -> @Sendable (_ into: @escaping ByteSink) async throws -> Void
     /// `docker commit`: a new image of the container's changes; returns its ID.
     func commit(_ name: String, _ request: CommitRequest) async throws -> String
+    /// `HEAD /containers/{id}/archive`: what is at `path` in the container's files.
+    func statPath(_ name: String, path: String) async throws -> ContainerPathStat
+    /// `GET /containers/{id}/archive`: checks the path now; returns what is there and what writes
+    /// it as a tar whose entries start with the path's last element.
+    func archive(_ name: String, path: String) async throws
+        -> (stat: ContainerPathStat, write: @Sendable (_ into: @escaping ByteSink) async throws -> Void)
+    /// `PUT /containers/{id}/archive`: extracts the tar `body` into the directory at `path`.
+    func extract(_ name: String, path: String, options: ExtractOptions, from body: @escaping ByteSource) async throws
 }
 
 /// `POST /commit`'s query and body.

@@ -88,6 +88,24 @@ public struct ContainersRouter: APIRouter {
                 try await write { try await writer.write($0) }
             }
         }
+        router.add(.head, "/containers/{name}/archive") { request, context in
+            let stat = try await backend.statPath(try context.parameter("name"), path: try Self.archivePath(request.query))
+            return Response(status: .ok, headers: [ContainerPathStat.headerName: stat.headerValue])
+        }
+        router.add(.get, "/containers/{name}/archive") { request, context in
+            let (stat, write) = try await backend.archive(try context.parameter("name"), path: try Self.archivePath(request.query))
+            return .stream(headers: ["Content-Type": "application/x-tar", ContainerPathStat.headerName: stat.headerValue]) { writer in
+                try await write { try await writer.write($0) }
+            }
+        }
+        router.add(.put, "/containers/{name}/archive") { request, context in
+            let query = request.query
+            let options = ExtractOptions(noOverwriteDirNonDir: query.bool("noOverwriteDirNonDir"), copyUIDGID: query.bool("copyUIDGID"))
+            let body = request.body
+            try await backend.extract(try context.parameter("name"), path: try Self.archivePath(query), options: options,
+                                      from: { try await body.next() })
+            return Response(status: .ok)
+        }
         router.add(.post, "/commit") { request, _ in
             let query = request.query
             guard let name = query["container"], !name.isEmpty else { throw APIError.invalidParameter("No container specified") }
@@ -205,6 +223,12 @@ public struct ContainersRouter: APIRouter {
                 try await streams.run(nil, ContainerStreams.sink(tty: streams.tty) { try await writer.write($0) })
             }
         }
+    }
+
+    /// The archive routes' `path`, which dockerd requires.
+    private static func archivePath(_ query: QueryParameters) throws -> String {
+        guard let path = query["path"], !path.isEmpty else { throw APIError.invalidParameter("path value is required") }
+        return path
     }
 
     /// The `HostConfig` of a create request's body (the rest is the `ContainerConfig`).

@@ -409,6 +409,33 @@ actor Container {
         try console.resize(rows: UInt16(clamping: height), columns: UInt16(clamping: width))
     }
 
+    /// Runs `operation` on the container's files (`docker cp`): its root mounted meanwhile (it
+    /// stays mounted while the container runs anyway), with its volumes and bind mounts.
+    /// `name` is the container as the client named it, for messages.
+    func withFiles<T: Sendable>(as name: String,
+                                _ operation: (_ files: ContainerFiles, _ root: String) async throws -> T) async throws -> T {
+        guard record.State.phase != .removing, record.State.phase != .dead else {
+            throw APIError.conflict("container \(id) is being removed")
+        }
+        let volumes = environment.volumes
+        let specification = ContainerSpec(id: id, config: record.Config, hostConfig: hostConfig, volumes: record.Volumes ?? [],
+                                          volumePath: { volumes.path($0) })
+        let mounts = try specification.mounts(files: nil).compactMap { mount -> ContainerFiles.Mount? in
+            guard mount.type == "bind", let source = mount.source else { return nil }
+            return ContainerFiles.Mount(destination: mount.destination, source: source, readOnly: mount.options?.contains("ro") == true)
+        }
+        let root = try await environment.images.mountContainerLayer(id)
+        let files = ContainerFiles(name: name, root: root, readOnlyRoot: hostConfig.ReadonlyRootfs == true, mounts: mounts)
+        do {
+            let result = try await operation(files, root)
+            try? await environment.images.unmountContainerLayer(id)
+            return result
+        } catch {
+            try? await environment.images.unmountContainerLayer(id)
+            throw error
+        }
+    }
+
     /// Records the execs run in this container (`ExecIDs` in inspect).
     func execStarted(_ id: String) { execIDs.append(id) }
     func execEnded(_ id: String) { execIDs.removeAll { $0 == id } }

@@ -595,4 +595,35 @@ extension ContainerService {
         await publishEvent("commit", target.id, attributes)
         return id
     }
+
+    // MARK: docker cp
+
+    public func statPath(_ name: String, path: String) async throws -> ContainerPathStat {
+        try await container(name).withFiles(as: name) { files, _ in try await files.stat(path) }
+    }
+
+    public func archive(_ name: String, path: String) async throws
+        -> (stat: ContainerPathStat, write: @Sendable (_ into: @escaping ByteSink) async throws -> Void) {
+        let target = try container(name)
+        let stat = try await target.withFiles(as: name) { files, _ in try await files.stat(path) }
+        let publish = publishAny, id = target.id, attributes = await target.eventAttributes
+        return (stat, { sink in
+            try await target.withFiles(as: name) { files, _ in try await files.archive(path).write(sink) }
+            await publish("container", "archive-path", id, attributes)
+        })
+    }
+
+    public func extract(_ name: String, path: String, options: ExtractOptions, from body: @escaping ByteSource) async throws {
+        let target = try container(name)
+        let user = options.copyUIDGID ? await target.record.Config.User : ""
+        try await target.withFiles(as: name) { files, root in
+            // `docker cp -a`: the container's user owns what is copied in, as dockerd does it.
+            let owner: (uid: UInt32, gid: UInt32)? = user.isEmpty ? nil : try await BlockingPool.shared.run {
+                let resolved = try ContainerRoot(path: root).resolveUser(user)
+                return (resolved.uid, resolved.gid)
+            }
+            try await files.extract(into: path, options: options, owner: owner, from: body)
+        }
+        await publishEvent("extract-to-dir", target.id, await target.eventAttributes)
+    }
 }

@@ -104,31 +104,13 @@ extension ImageService {
 
     /// Writes the tree under `path` as a tar into `sink`, from a thread of the stream pool.
     static func streamTar(of path: String, skipping: Set<[UInt8]>, into sink: @escaping ByteSink) async throws {
-        let pipe = BytePipe()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    try await BlockingPool.streams.run {
-                        let root = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                        guard root >= 0 else { throw FileError("open", path) }
-                        defer { close(root) }
-                        let writer = try ArchiveWriter { try pipe.writeBlocking($0) }
-                        try LayerExporter(root: root, skipping: skipping).export(into: writer)
-                        try writer.finish()
-                    }
-                    pipe.finish()
-                } catch {
-                    pipe.finish(throwing: error)
-                    throw error
-                }
-            }
-            do {
-                while let piece = try await pipe.read() { try await sink(piece) }
-            } catch {
-                pipe.cancel(error)
-                throw error
-            }
-            try await group.waitForAll()
+        try await PipedStream.producing(into: sink) { write in
+            let root = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard root >= 0 else { throw FileError("open", path) }
+            defer { close(root) }
+            let writer = try ArchiveWriter(sink: write)
+            try LayerExporter(root: root, skipping: skipping).export(into: writer)
+            try writer.finish()
         }
     }
 

@@ -36,33 +36,8 @@ extension ImageService {
     /// Stores the layer a request body holds: the body is read in this task and handed, through
     /// a `BytePipe` with backpressure, to the thread that decompresses, hashes and applies it.
     func storeLayer(from body: @escaping ByteSource, parent: Layer?, expected: Digest?) async throws -> Layer {
-        try await Self.streaming(body) { pipe in
+        try await PipedStream.consuming(body) { pipe in
             try await layers.create(parent: parent, expected: expected) { try pipe.readBlocking() }
-        }
-    }
-
-    /// Runs `consume`, which reads `pipe` on a blocking thread, while a child task feeds the
-    /// request body into the pipe. When `consume` fails, the body is not read further.
-    static func streaming<T: Sendable>(_ body: @escaping ByteSource,
-                                       into consume: (_ pipe: BytePipe) async throws -> T) async throws -> T {
-        let pipe = BytePipe()
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    while let piece = try await body() { try await pipe.write(piece) }
-                    pipe.finish()
-                } catch {
-                    pipe.finish(throwing: error)
-                }
-            }
-            do {
-                let result = try await consume(pipe)
-                try await group.waitForAll()
-                return result
-            } catch {
-                pipe.cancel(error)
-                throw error
-            }
         }
     }
 }

@@ -84,7 +84,7 @@ extension ImageService {
     /// Extracts a client's archive under `directory`, everything confined to it, reading the body
     /// through a pipe to the stream pool.
     func stage(_ body: @escaping ByteSource, into directory: String) async throws {
-        try await Self.streaming(body) { pipe in
+        try await PipedStream.consuming(body) { pipe in
             try await BlockingPool.streams.run {
                 let root = try Self.openDirectory(directory)
                 defer { close(root.fd) }

@@ -35,25 +35,7 @@ extension ImageService {
         }
         let saved = plan
         return { [self] sink in
-            let pipe = BytePipe()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    do {
-                        try await BlockingPool.streams.run { try saved.write { try pipe.writeBlocking($0) } }
-                        pipe.finish()
-                    } catch {
-                        pipe.finish(throwing: error)
-                        throw error
-                    }
-                }
-                do {
-                    while let piece = try await pipe.read() { try await sink(piece) }
-                } catch {
-                    pipe.cancel(error)  // the writer stops
-                    throw error
-                }
-                try await group.waitForAll()
-            }
+            try await PipedStream.producing(into: sink) { write in try saved.write(to: write) }
             for image in saved.images { await publish("save", image.id.description, ["name": image.id.description]) }
         }
     }

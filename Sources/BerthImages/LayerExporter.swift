@@ -19,6 +19,9 @@ struct LayerExporter {
     let root: Int32
     /// Paths below `root` (`proc`, `etc/hostname`) left out with what is under them.
     var skipping: Set<[UInt8]> = []
+    /// Whether `root` is a layer's own directory, whose 0/0 character devices and opaque
+    /// directories are overlay whiteouts; false for a container's files as its processes see them.
+    var whiteouts = true
 
     private struct Inode: Hashable {
         let device: UInt64
@@ -31,72 +34,84 @@ struct LayerExporter {
         try exportDirectory(root, prefix: [], into: writer, firstNames: &firstNames)
     }
 
+    /// Writes `name` in `root` (`.`: `root` itself) as the entry `path`, with everything under
+    /// it when it is a directory.
+    func export(_ name: [UInt8], as path: [UInt8], into writer: ArchiveWriter) throws {
+        var firstNames: [Inode: [UInt8]] = [:]
+        try exportItem(name, in: root, path: path, into: writer, firstNames: &firstNames)
+    }
+
     private func exportDirectory(_ directory: Int32, prefix: [UInt8], into writer: ArchiveWriter,
                                  firstNames: inout [Inode: [UInt8]]) throws {
         for name in try Self.names(in: directory, displayPath: prefix) {
             let path = prefix + name
             if skipping.contains(path) { continue }
-            var info = stat()
-            guard fstatat(directory, name.cString, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
-                throw ArchiveError.system(path, "stat", errno)
+            try exportItem(name, in: directory, path: path, into: writer, firstNames: &firstNames)
+        }
+    }
+
+    private func exportItem(_ name: [UInt8], in directory: Int32, path: [UInt8], into writer: ArchiveWriter,
+                            firstNames: inout [Inode: [UInt8]]) throws {
+        var info = stat()
+        guard fstatat(directory, name.cString, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+            throw ArchiveError.system(path, "stat", errno)
+        }
+        var entry = ArchiveEntry(path: path, kind: .file, permissions: UInt32(info.st_mode) & 0o7777,
+                                 uid: Int(info.st_uid), gid: Int(info.st_gid), size: 0, modified: info.st_mtim,
+                                 linkTarget: [], deviceMajor: 0, deviceMinor: 0, xattrs: [])
+        switch UInt32(info.st_mode) & FileType.mask {
+        case FileType.directory:
+            entry.kind = .directory
+            entry.path += [UInt8(ascii: "/")]
+            let xattrs = try Self.xattrs(of: name, in: directory, path: path)
+            entry.xattrs = xattrs.filter { Self.exported($0.name) }
+            try writer.add(entry)
+            if whiteouts, xattrs.contains(where: { $0.name == "trusted.overlay.opaque" && $0.value == [UInt8(ascii: "y")] }) {
+                try writer.add(ArchiveEntry(path: entry.path + LayerApplier.opaqueMarker, kind: .file,
+                                            permissions: entry.permissions & 0o777, uid: entry.uid, gid: entry.gid,
+                                            size: 0, modified: timespec(), linkTarget: [], deviceMajor: 0,
+                                            deviceMinor: 0, xattrs: []))
             }
-            var entry = ArchiveEntry(path: path, kind: .file, permissions: UInt32(info.st_mode) & 0o7777,
-                                     uid: Int(info.st_uid), gid: Int(info.st_gid), size: 0, modified: info.st_mtim,
-                                     linkTarget: [], deviceMajor: 0, deviceMinor: 0, xattrs: [])
-            switch UInt32(info.st_mode) & FileType.mask {
-            case FileType.directory:
-                entry.kind = .directory
-                entry.path += [UInt8(ascii: "/")]
-                let xattrs = try Self.xattrs(of: name, in: directory, path: path)
-                entry.xattrs = xattrs.filter { Self.exported($0.name) }
+            let child = berth_openat(directory, name.cString, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
+            guard child >= 0 else { throw ArchiveError.system(path, "open", errno) }
+            defer { close(child) }
+            try exportDirectory(child, prefix: entry.path, into: writer, firstNames: &firstNames)
+        case FileType.characterDevice where whiteouts && info.st_rdev == 0:
+            // overlayfs's whiteout: what the lower layers have under this name is gone.
+            entry.path = Array(path.dropLast(name.count)) + LayerApplier.whiteoutPrefix + name
+            entry.permissions = 0o600
+            try writer.add(entry)
+        case FileType.characterDevice, FileType.blockDevice:
+            entry.kind = UInt32(info.st_mode) & FileType.mask == FileType.characterDevice ? .characterDevice : .blockDevice
+            entry.deviceMajor = berth_major(UInt(info.st_rdev))
+            entry.deviceMinor = berth_minor(UInt(info.st_rdev))
+            entry.xattrs = try Self.xattrs(of: name, in: directory, path: path).filter { Self.exported($0.name) }
+            try writer.add(entry)
+        case FileType.fifo:
+            entry.kind = .fifo
+            entry.xattrs = try Self.xattrs(of: name, in: directory, path: path).filter { Self.exported($0.name) }
+            try writer.add(entry)
+        case FileType.symlink:
+            entry.kind = .symlink
+            entry.linkTarget = try Self.linkTarget(of: name, in: directory, path: path)
+            try writer.add(entry)
+        case FileType.regular:
+            let inode = Inode(device: UInt64(info.st_dev), number: UInt64(info.st_ino))
+            if info.st_nlink > 1, let first = firstNames[inode] {
+                entry.kind = .hardlink
+                entry.linkTarget = first
                 try writer.add(entry)
-                if xattrs.contains(where: { $0.name == "trusted.overlay.opaque" && $0.value == [UInt8(ascii: "y")] }) {
-                    try writer.add(ArchiveEntry(path: entry.path + LayerApplier.opaqueMarker, kind: .file,
-                                                permissions: entry.permissions & 0o777, uid: entry.uid, gid: entry.gid,
-                                                size: 0, modified: timespec(), linkTarget: [], deviceMajor: 0,
-                                                deviceMinor: 0, xattrs: []))
-                }
-                let child = berth_openat(directory, name.cString, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
-                guard child >= 0 else { throw ArchiveError.system(path, "open", errno) }
-                defer { close(child) }
-                try exportDirectory(child, prefix: entry.path, into: writer, firstNames: &firstNames)
-            case FileType.characterDevice where info.st_rdev == 0:
-                // overlayfs's whiteout: what the lower layers have under this name is gone.
-                entry.path = prefix + LayerApplier.whiteoutPrefix + name
-                entry.permissions = 0o600
-                try writer.add(entry)
-            case FileType.characterDevice, FileType.blockDevice:
-                entry.kind = UInt32(info.st_mode) & FileType.mask == FileType.characterDevice ? .characterDevice : .blockDevice
-                entry.deviceMajor = berth_major(UInt(info.st_rdev))
-                entry.deviceMinor = berth_minor(UInt(info.st_rdev))
-                entry.xattrs = try Self.xattrs(of: name, in: directory, path: path).filter { Self.exported($0.name) }
-                try writer.add(entry)
-            case FileType.fifo:
-                entry.kind = .fifo
-                entry.xattrs = try Self.xattrs(of: name, in: directory, path: path).filter { Self.exported($0.name) }
-                try writer.add(entry)
-            case FileType.symlink:
-                entry.kind = .symlink
-                entry.linkTarget = try Self.linkTarget(of: name, in: directory, path: path)
-                try writer.add(entry)
-            case FileType.regular:
-                let inode = Inode(device: UInt64(info.st_dev), number: UInt64(info.st_ino))
-                if info.st_nlink > 1, let first = firstNames[inode] {
-                    entry.kind = .hardlink
-                    entry.linkTarget = first
-                    try writer.add(entry)
-                    continue
-                }
-                if info.st_nlink > 1 { firstNames[inode] = path }
-                entry.size = Int(info.st_size)
-                entry.xattrs = try Self.xattrs(of: name, in: directory, path: path).filter { Self.exported($0.name) }
-                let file = berth_openat(directory, name.cString, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0)
-                guard file >= 0 else { throw ArchiveError.system(path, "open", errno) }
-                defer { close(file) }
-                try writer.add(entry, contents: file)
-            default:
-                continue  // a socket
+                return
             }
+            if info.st_nlink > 1 { firstNames[inode] = path }
+            entry.size = Int(info.st_size)
+            entry.xattrs = try Self.xattrs(of: name, in: directory, path: path).filter { Self.exported($0.name) }
+            let file = berth_openat(directory, name.cString, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0)
+            guard file >= 0 else { throw ArchiveError.system(path, "open", errno) }
+            defer { close(file) }
+            try writer.add(entry, contents: file)
+        default:
+            return  // a socket
         }
     }
 

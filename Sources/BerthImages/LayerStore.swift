@@ -21,6 +21,8 @@ actor LayerStore {
     private var commits: [Digest: Task<Layer, any Error>] = [:]
     /// Containers' writable layers, by the id they were created with.
     private var writable: [String: WritableLayer]
+    /// Each writable layer's latest mount or unmount, which the next one waits for.
+    private var mountOperations: [String: Task<Void, Never>] = [:]
 
     private init(layout: StorageLayout, layers: [Digest: Layer], links: [String: String], writable: [String: WritableLayer]) {
         self.layout = layout
@@ -72,7 +74,7 @@ actor LayerStore {
             let parent = SmallFile.text(path + "/parent").flatMap { Digest($0.trimmingWhitespace) }
             // A daemon that was killed left its containers' roots mounted.
             if layout.driver == .overlay2 { umount2("\(layout.driverRoot)/\(mountID)/merged", Int32(MNT_DETACH)) }
-            writable[id] = WritableLayer(id: id, mountID: mountID, parent: parent, mounted: false)
+            writable[id] = WritableLayer(id: id, mountID: mountID, parent: parent, users: 0)
         }
         return (layers, links, writable)
     }
@@ -193,7 +195,8 @@ actor LayerStore {
         /// Its directory's name in the driver's root.
         let mountID: String
         let parent: Digest?
-        var mounted: Bool
+        /// Mounts asked for and not yet released (a run, a `docker cp`): mounted while above 0.
+        var users: Int
     }
 
     /// Creates the writable layer `id` on top of `parent` (nil: an empty root). Nothing is
@@ -227,54 +230,78 @@ actor LayerStore {
             if let parent { try DurableFile.write(Array(parent.description.utf8), to: metadata + "/parent") }
             try DurableFile.write(Array(mountID.utf8), to: metadata + "/mount-id")
         }
-        writable[id] = WritableLayer(id: id, mountID: mountID, parent: parent, mounted: false)
+        writable[id] = WritableLayer(id: id, mountID: mountID, parent: parent, users: 0)
     }
 
     /// Mounts the writable layer `id` (overlay2: its layers under overlayfs) and returns the path
-    /// of the root file system. Mounting a mounted layer returns the same path.
+    /// of the root file system. Each mount is released by one `unmount`; the layer stays mounted
+    /// while anyone holds it (a container's run and a `docker cp` at once).
     func mount(_ id: String) async throws -> String {
-        guard var layer = writable[id] else { throw APIError.notFound("writable layer \(id) does not exist") }
-        let directory = "\(layout.driverRoot)/\(layer.mountID)"
-        guard layout.driver == .overlay2 else { return directory }
-        let merged = directory + "/merged"
-        if layer.mounted { return merged }
-        let lowers = (SmallFile.text(directory + "/lower")?.trimmingWhitespace ?? "")
-            .split(separator: ":").map { "\(layout.dataRoot)/overlay2/\($0)" }
-        try await BlockingPool.shared.run {
-            let result: Int32
-            if lowers.isEmpty {
-                result = Glibc.mount(directory + "/diff", merged, "none", UInt(MS_BIND), nil)
-            } else {
-                let options = "lowerdir=\(lowers.joined(separator: ":")),upperdir=\(directory)/diff,workdir=\(directory)/work"
-                guard options.utf8.count < 4000 else { throw APIError.system("too many layers to mount (\(lowers.count))") }
-                result = Glibc.mount("overlay", merged, "overlay", 0, options)
-            }
-            guard result == 0 else { throw FileError("mount overlay", merged) }
-        }
-        layer.mounted = true
-        writable[id] = layer
-        return merged
+        try await inOrder(id) { store in try await store.mountNow(id) }
     }
 
-    /// Unmounts the writable layer `id`, if mounted.
+    /// Releases one `mount` of the writable layer `id`: the last one unmounts it.
     func unmount(_ id: String) async throws {
-        guard var layer = writable[id], layer.mounted else { return }
-        let merged = "\(layout.driverRoot)/\(layer.mountID)/merged"
-        try await BlockingPool.shared.run {
-            guard umount2(merged, Int32(MNT_DETACH)) == 0 || errno == EINVAL else { throw FileError("unmount", merged) }
-        }
-        layer.mounted = false
-        writable[id] = layer
+        try await inOrder(id) { store in try await store.unmountNow(id, all: false) }
     }
 
     /// Unmounts and removes the writable layer `id` and everything written to it.
     func removeWritableLayer(_ id: String) async throws {
-        try await unmount(id)
+        try await inOrder(id) { store in try await store.unmountNow(id, all: true) }
+        mountOperations[id] = nil
         guard let layer = writable.removeValue(forKey: id) else { return }
         let layout = layout
         try await BlockingPool.shared.run {
             try removeTree("\(layout.mounts)/\(id)")
             try removeTree("\(layout.driverRoot)/\(layer.mountID)")
+        }
+    }
+
+    /// Runs a mount or unmount of layer `id` after the ones asked for before it: each awaits the
+    /// kernel, and two interleaved would mount twice or unmount what the other just mounted.
+    private func inOrder<T: Sendable>(_ id: String, _ operation: @escaping @Sendable (isolated LayerStore) async throws -> T) async throws -> T {
+        let previous = mountOperations[id]
+        let task = Task { () async throws -> T in
+            await previous?.value
+            return try await operation(self)
+        }
+        mountOperations[id] = Task { _ = try? await task.value }
+        return try await task.value
+    }
+
+    private func mountNow(_ id: String) async throws -> String {
+        guard var layer = writable[id] else { throw APIError.notFound("writable layer \(id) does not exist") }
+        let directory = "\(layout.driverRoot)/\(layer.mountID)"
+        guard layout.driver == .overlay2 else { return directory }
+        let merged = directory + "/merged"
+        if layer.users == 0 {
+            let lowers = (SmallFile.text(directory + "/lower")?.trimmingWhitespace ?? "")
+                .split(separator: ":").map { "\(layout.dataRoot)/overlay2/\($0)" }
+            try await BlockingPool.shared.run {
+                let result: Int32
+                if lowers.isEmpty {
+                    result = Glibc.mount(directory + "/diff", merged, "none", UInt(MS_BIND), nil)
+                } else {
+                    let options = "lowerdir=\(lowers.joined(separator: ":")),upperdir=\(directory)/diff,workdir=\(directory)/work"
+                    guard options.utf8.count < 4000 else { throw APIError.system("too many layers to mount (\(lowers.count))") }
+                    result = Glibc.mount("overlay", merged, "overlay", 0, options)
+                }
+                guard result == 0 else { throw FileError("mount overlay", merged) }
+            }
+        }
+        layer.users += 1
+        writable[id] = layer
+        return merged
+    }
+
+    private func unmountNow(_ id: String, all: Bool) async throws {
+        guard var layer = writable[id], layer.users > 0 else { return }
+        layer.users = all ? 0 : layer.users - 1
+        writable[id] = layer
+        guard layer.users == 0, layout.driver == .overlay2 else { return }
+        let merged = "\(layout.driverRoot)/\(layer.mountID)/merged"
+        try await BlockingPool.shared.run {
+            guard umount2(merged, Int32(MNT_DETACH)) == 0 || errno == EINVAL else { throw FileError("unmount", merged) }
         }
     }
 

@@ -7,6 +7,10 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 
+/// O_PATH, which Glibc's headers hide without _GNU_SOURCE: a descriptor that names a file
+/// without opening it (no read, no side effect of opening a device or FIFO).
+#define BERTH_O_PATH 010000000
+
 /// Readiness bits reported by berth_epoll_wait (a stable subset of EPOLL*).
 enum {
     BERTH_EV_READ = 1,
