@@ -21,6 +21,9 @@ final class Attachment: Sendable {
     let capacity: Int
     private let state = Locked(State())
 
+    /// The most `next` joins into one piece.
+    static let largestPiece = 256 * 1024
+
     init(stdout: Bool, stderr: Bool, capacity: Int = 1 << 20) {
         self.stdout = stdout
         self.stderr = stderr
@@ -57,8 +60,14 @@ final class Attachment: Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<(OutputStream, [UInt8])?, Never>) in
             let (piece, ready, writer) = state.withLock { s -> ((OutputStream, [UInt8])?, Bool, CheckedContinuation<Void, Never>?) in
                 if s.head < s.pieces.count {
-                    let piece = s.pieces[s.head]
+                    // Everything queued for the same stream goes as one piece (one frame, one
+                    // write to the client): a fast writer's small writes do not each cost a send.
+                    var piece = s.pieces[s.head]
                     s.head += 1
+                    while s.head < s.pieces.count, s.pieces[s.head].0 == piece.0, piece.1.count < Self.largestPiece {
+                        piece.1 += s.pieces[s.head].1
+                        s.head += 1
+                    }
                     s.bytes -= piece.1.count
                     if s.head == s.pieces.count {
                         s.pieces.removeAll(keepingCapacity: true)

@@ -94,9 +94,9 @@ actor ExecSession {
         }
         let attachment = Attachment(stdout: request.AttachStdout ?? false, stderr: request.AttachStderr ?? false)
         return ContainerStreams(tty: tty) { [self] input, output in
-            let stdin: PipeChannel?
+            let stdin: PipeChannel?, copier: OutputCopier
             do {
-                stdin = try await launch(attachment: attachment, consoleSize: consoleSize)
+                (stdin, copier) = try await launch(attachment: attachment, consoleSize: consoleSize)
             } catch {
                 let message = ErrorKind.classify(error).message
                 await finish(code: (error as? RuntimeError)?.cliExitCode == 127 ? 127 : 126)
@@ -117,7 +117,10 @@ actor ExecSession {
             do {
                 while let (stream, bytes) = await attachment.next() { try await output(stream, bytes) }
             } catch {
+                // The client went away: nobody reads the exec's output any more, and its
+                // process gets EPIPE or SIGPIPE at its next write, as under dockerd.
                 attachment.close()
+                copier.abandon()
                 throw error
             }
             // The client asks for the exit code when the stream ends: it is recorded first.
@@ -126,8 +129,8 @@ actor ExecSession {
     }
 
     /// Creates and starts the process with its stdio, and a task that records its exit.
-    /// Returns where the client's input goes.
-    private func launch(attachment: Attachment?, consoleSize: [Int]?) async throws -> PipeChannel? {
+    /// Returns where the client's input goes, and what copies the output.
+    private func launch(attachment: Attachment?, consoleSize: [Int]?) async throws -> (input: PipeChannel?, copier: OutputCopier) {
         let context = try await container.execContext()
         let tty = request.Tty ?? false
         var process = context.spec.process ?? RuntimeSpec.Process()
@@ -200,7 +203,7 @@ actor ExecSession {
         await container.execStarted(id)
         await publish("exec_start: " + eventAction, [:])
         Task { await self.watch(executed, copier: copier, input: input) }
-        return input
+        return (input, copier)
     }
 
     /// Waits for the exit, and for the output's end within the grace period; then records it.

@@ -10,9 +10,15 @@ import BerthTransport
 final class OutputCopier: Sendable {
     /// dockerd's json-file splits lines longer than this into several entries.
     static let maximumEntry = 16 * 1024
+    /// The most one read takes from a stream.
+    static let readSize = 64 * 1024
 
     private struct State {
-        var attachments: [UInt64: Attachment] = [:]
+        var attachments: [UInt64: Attachment] = [:] {
+            didSet { list = Array(attachments.values) }
+        }
+        /// The attachments' values, kept so that each read takes them without building an array.
+        private(set) var list: [Attachment] = []
         var nextID: UInt64 = 0
         var ended = false
     }
@@ -58,6 +64,8 @@ final class OutputCopier: Sendable {
         var partial: [UInt8] = []
         while true {
             let count: Int
+            // Whatever the pipe holds, up to 64 KiB, in one read.
+            buffer.reserveWritable(Self.readSize)
             do {
                 count = try await channel.read(into: &buffer)
             } catch {
@@ -66,8 +74,7 @@ final class OutputCopier: Sendable {
             guard count > 0 else { break }
             let bytes = buffer.read(upTo: buffer.readableCount)
             let time = Timestamp.nowNanoseconds()
-            let attachments = state.withLock { Array($0.attachments.values) }
-            for attachment in attachments { await attachment.send(stream, bytes) }
+            for attachment in state.withLock({ $0.list }) { await attachment.send(stream, bytes) }
             guard let log else { continue }
             var entries: [JSONFileLog.Entry] = []
             var lineStart = 0

@@ -90,13 +90,13 @@ public final class ContainerProcess: Sendable {
                                       whileInitStarts: (() throws -> Void)? = nil) throws -> ContainerProcess {
         let bootstrap = try Bootstrap(spec: spec)
         let configuration: [UInt8]
-        do {
-            // The FIFO and the console socket are reached through descriptors (4, 5 in init):
-            // after pivot_root their paths name nothing.
-            let fifoDescriptor: Int32? = startFIFO == nil ? nil : 4
-            let consoleDescriptor: Int32? = consoleSocket == nil ? nil : (startFIFO == nil ? 4 : 5)
-            let config = InitConfig(spec: spec, startFIFODescriptor: fifoDescriptor, consoleSocketDescriptor: consoleDescriptor,
+        // The FIFO and the console socket are reached through descriptors (4, 5 in init):
+        // after pivot_root their paths name nothing.
+        let fifoDescriptor: Int32? = startFIFO == nil ? nil : 4
+        let consoleDescriptor: Int32? = consoleSocket == nil ? nil : (startFIFO == nil ? 4 : 5)
+        let config = try InitConfig(spec: spec, startFIFODescriptor: fifoDescriptor, consoleSocketDescriptor: consoleDescriptor,
                                     staysAsInit: staysAsInit, cgroup: cgroup)
+        do {
             configuration = Array(try JSONEncoder().encode(config))
         } catch {
             throw RuntimeError.invalid("cannot encode the configuration: \(error)")
@@ -169,10 +169,10 @@ public final class ContainerProcess: Sendable {
         linux.seccomp = seccomp
         spec.linux = linux
         let configuration: [UInt8]
-        do {
-            // In init: 4 is the container's pidfd, 5… the namespace files, then the console socket.
-            let config = InitConfig(spec: spec, consoleSocketDescriptor: consoleSocket == nil ? nil : Int32(5 + namespaces.count),
+        // In init: 4 is the container's pidfd, 5… the namespace files, then the console socket.
+        let config = try InitConfig(spec: spec, consoleSocketDescriptor: consoleSocket == nil ? nil : Int32(5 + namespaces.count),
                                     joinsRunningContainer: true)
+        do {
             configuration = Array(try JSONEncoder().encode(config))
         } catch {
             throw RuntimeError.invalid("cannot encode the configuration: \(error)")

@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// What a container's init receives from its creator over the init socket, as JSON.
 struct InitConfig: Codable, Sendable {
     /// The container's configuration, its root an absolute path.
@@ -18,4 +20,19 @@ struct InitConfig: Codable, Sendable {
     var staysAsInit = false
     /// The container's cgroup, for a `cgroup` mount (`/sys/fs/cgroup`).
     var cgroup: Cgroup?
+    /// `spec.linux.seccomp` compiled by the creator (`SeccompProgram`), to install as it is
+    /// (base64 in the JSON; the profile itself is not sent: init would only spend time reading it).
+    var seccompProgram: Data?
+
+    init(spec: RuntimeSpec, startFIFODescriptor: Int32? = nil, consoleSocketDescriptor: Int32? = nil,
+         joinsRunningContainer: Bool = false, staysAsInit: Bool = false, cgroup: Cgroup? = nil) throws(RuntimeError) {
+        self.spec = spec
+        self.startFIFODescriptor = startFIFODescriptor
+        self.consoleSocketDescriptor = consoleSocketDescriptor
+        self.joinsRunningContainer = joinsRunningContainer
+        self.staysAsInit = staysAsInit
+        self.cgroup = cgroup
+        seccompProgram = try spec.linux?.seccomp.map { profile throws(RuntimeError) in Data(try SeccompProgram.program(for: profile)) }
+        self.spec.linux?.seccomp = nil
+    }
 }

@@ -61,9 +61,9 @@ public enum InitProcess {
         let executable = try lookUp(command, path: environment.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? "")
         // Without no_new_privs, loading a filter takes CAP_SYS_ADMIN: load it while init still has
         // it (the filter allows what init does next). With no_new_privs, load it last.
-        let filter = try spec.linux?.seccomp.map { profile throws(RuntimeError) in try SeccompFilter(profile) }
+        let filter = config.seccompProgram
         let noNewPrivileges = process.noNewPrivileges == true
-        if let filter, !noNewPrivileges { try filter.load() }
+        if let filter, !noNewPrivileges { try SeccompProgram.load(Array(filter)) }
         let security = ProcessSecurity(process: process)
         try security.applyBeforeUser()
         try security.setUser()
@@ -89,7 +89,7 @@ public enum InitProcess {
             guard let start = try channel.receive() else { _exit(1) }  // the creator went away
             guard start.kind == .start else { throw RuntimeError.protocolViolation("init expected start") }
         }
-        if let filter, noNewPrivileges { try filter.load() }
+        if let filter, noNewPrivileges { try SeccompProgram.load(Array(filter)) }
         if config.staysAsInit { SignalForwardingInit.run(executable, arguments: arguments, environment: environment, channel: channel) }
         berth_reset_signals()
         let argv = arguments.map { strdup($0) } + [nil]

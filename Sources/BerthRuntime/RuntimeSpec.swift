@@ -203,7 +203,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
     }
 
     /// The OCI seccomp profile (Docker sends its default profile in this form).
-    public struct Seccomp: Codable, Sendable, Equatable {
+    public struct Seccomp: Codable, Sendable, Hashable {
         public var defaultAction: String
         public var defaultErrnoRet: UInt32?
         public var architectures: [String]?
@@ -217,7 +217,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Syscall: Codable, Sendable, Equatable {
+    public struct Syscall: Codable, Sendable, Hashable {
         public var names: [String]
         public var action: String
         public var errnoRet: UInt32?
@@ -231,7 +231,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct SyscallArgument: Codable, Sendable, Equatable {
+    public struct SyscallArgument: Codable, Sendable, Hashable {
         public var index: UInt32
         public var value: UInt64
         public var valueTwo: UInt64?

@@ -1,3 +1,4 @@
+import CBerthRuntime
 import CSeccomp
 #if canImport(Glibc)
 import Glibc
@@ -50,6 +51,22 @@ final class SeccompFilter {
     func load() throws(RuntimeError) {
         let rc = seccomp_load(context)
         guard rc == 0 else { throw RuntimeError.system("seccomp: load the filter", -rc) }
+    }
+
+    /// The filter as the kernel's BPF program (`struct sock_filter` instructions), which
+    /// `SeccompProgram.load` installs without libseccomp.
+    func program() throws(RuntimeError) -> [UInt8] {
+        let fd = berth_memfd_create("berth-seccomp")
+        guard fd >= 0 else { throw RuntimeError.system("seccomp: memfd_create", errno) }
+        defer { close(fd) }
+        let rc = seccomp_export_bpf(context, fd)
+        guard rc == 0 else { throw RuntimeError.system("seccomp: export the filter", -rc) }
+        let size = lseek(fd, 0, SEEK_END)
+        guard size > 0, size % 8 == 0 else { throw RuntimeError.invalid("seccomp: exported a filter of \(size) bytes") }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard n == Int(size) else { throw RuntimeError.system("seccomp: read the exported filter", errno) }
+        return bytes
     }
 
     private static let architectureNames: [String: String] = [

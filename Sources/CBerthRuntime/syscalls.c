@@ -235,3 +235,12 @@ int berth_make_controlling_terminal(int fd) {
     if (setsid() < 0 && errno != EPERM) return -1;  // EPERM: already a session leader
     return ioctl(fd, TIOCSCTTY, 0);
 }
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+
+int berth_seccomp_load_program(const void *instructions, unsigned short count) {
+    struct sock_fprog program = { .len = count, .filter = (struct sock_filter *)instructions };
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0);
+}

@@ -5,7 +5,9 @@
 # --bridge=none, --iptables=false. The image: busybox (Debian's busybox-static) imported as bb.
 #  1. `docker run --rm bb true`, RUNS times (default 20): median and mean wall time.
 #  2. `docker start` of a created `sleep 1000` container (the CLI returns once it runs), RUNS times.
-#  3. Memory per idle container: 100 `docker run -d bb sleep 1000`, and the growth of the
+#  3. `docker exec c true` in a running container, RUNS times: median and mean wall time.
+#  4. Exec throughput: `docker exec c cat /dev/zero | head -c 1G`, three times, the best in MiB/s.
+#  5. Memory per idle container: 100 `docker run -d bb sleep 1000`, and the growth of the
 #     proportional set size (PSS) of the daemon's processes (berthd; dockerd + containerd + the
 #     shims), divided by 100. The containers' own processes are the same for both and not counted.
 # Usage: Tests/Bench/containers.sh [runs]
@@ -19,7 +21,7 @@ swift build -c release --static-swift-stdlib --product berthd >/dev/null
 BERTHD=.build/release/berthd
 mkdir -p "$WORK/rootfs/bin" "$WORK/rootfs/etc"
 cp /bin/busybox "$WORK/rootfs/bin/"
-for applet in sh true sleep; do ln -s busybox "$WORK/rootfs/bin/$applet"; done
+for applet in sh true sleep cat; do ln -s busybox "$WORK/rootfs/bin/$applet"; done
 echo 'root:x:0:0:root:/root:/bin/sh' > "$WORK/rootfs/etc/passwd"
 tar --numeric-owner -C "$WORK/rootfs" -cf "$WORK/bb.tar" .
 
@@ -41,6 +43,16 @@ measure() {  # name socket pids-command
         starts+=("$(milliseconds docker start "start$index")")
     done
     echo "$name: docker start (created -> running): median $(printf '%s\n' "${starts[@]}" | median) ms, mean $(printf '%s\n' "${starts[@]}" | mean) ms"
+    docker run -d --name execd bb sleep 100000 >/dev/null
+    for _ in 1 2 3; do docker exec execd true; done
+    local execs=() best=0 rate
+    for _ in $(seq 1 "$RUNS"); do execs+=("$(milliseconds docker exec execd true)"); done
+    echo "$name: docker exec c true: median $(printf '%s\n' "${execs[@]}" | median) ms, mean $(printf '%s\n' "${execs[@]}" | mean) ms"
+    for _ in 1 2 3; do
+        rate=$(( 1024 * 1000 / $(milliseconds sh -c 'docker exec execd cat /dev/zero | head -c 1073741824') ))
+        [ "$rate" -gt "$best" ] && best=$rate
+    done
+    echo "$name: docker exec c cat /dev/zero | head -c 1G: best of 3 $best MiB/s"
     docker rm -f $(docker ps -aq) >/dev/null
     sleep 2
     local before after

@@ -33,6 +33,24 @@ struct ExecCLITests {
         #expect(try await daemon.finish().isEmpty)
     }
 
+    @Test func anExecWhoseClientGoesAwayIsStoppedAndSeccompHolds() async throws {
+        let daemon = try await ContainerDaemon.start()
+        try await daemon.run("run", "-d", "--name", "box", "bb", "sleep", "1000")
+        // `head` leaves after 1 MB: the CLI goes, and `yes` gets EPIPE at its next write, as
+        // under dockerd, instead of writing for nobody.
+        let environment = daemon.environment.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let piped = try await ProcessRunner.run("/bin/sh", ["-c", "\(environment) \(daemon.docker) exec box yes | head -c 1000000 | wc -c"])
+        #expect(piped.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1000000", "\(piped.stderr)")
+        #expect(try await eventually(timeout: .seconds(10)) { try await !daemon.run("top", "box").stdout.contains("yes") },
+                "the exec's process is gone")
+        // The container's seccomp profile holds in an exec; a privileged exec goes without it.
+        let confined = try await daemon.run("exec", "box", "unshare", "-n", "true")
+        #expect(confined.status != 0 && confined.stderr.contains("Operation not permitted"), "\(confined.stderr)")
+        let privileged = try await daemon.run("exec", "--privileged", "box", "unshare", "-n", "true")
+        #expect(privileged.status == 0, "\(privileged.stderr)")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
     @Test func execNeedsARunningUnpausedContainer() async throws {
         let daemon = try await ContainerDaemon.start()
         try await daemon.run("create", "--name", "idle", "bb", "sleep", "1000")

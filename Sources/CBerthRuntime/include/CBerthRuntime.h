@@ -115,6 +115,9 @@ int berth_open_sealed_view(const char *directory, const char *name, const char *
 
 /// A close-on-exec memfd that allows sealing.
 int berth_memfd_create(const char *name);
+/// Installs a seccomp BPF program of `count` instructions (struct sock_filter) in the calling
+/// thread's process, as seccomp_load does with libseccomp's defaults.
+int berth_seccomp_load_program(const void *instructions, unsigned short count);
 int berth_seal_memfd(int fd);
 int berth_capset(uint32_t effective[2], uint32_t permitted[2], uint32_t inheritable[2]);
 int berth_capget(uint32_t effective[2], uint32_t permitted[2], uint32_t inheritable[2]);
