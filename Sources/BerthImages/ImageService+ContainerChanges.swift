@@ -11,53 +11,63 @@ import Glibc
 /// (`docker diff`), all of them as a tar (`docker export`), and its changes as a new image
 /// (`docker commit`).
 extension ImageService {
-    /// Container `id`'s own directory (overlay2's `diff`) and its image's layers' below it, top
-    /// first. vfs keeps no such split: diff and commit need overlay2.
-    private func layerDirectories(_ id: String, for operation: String) async throws -> (upper: String, lowers: [String]) {
+    /// Where a container's changes are read from.
+    enum ChangeSource: Sendable {
+        /// overlay2: the container's own directory (`diff`), and its image's layers below it, top first.
+        case overlay(upper: String, lowers: [String])
+        /// vfs: the container's whole tree, and its image's (nil for an image without layers).
+        case copies(container: String, image: String?)
+    }
+
+    private func changeSource(_ id: String) async throws -> ChangeSource {
         guard let directory = await layers.writableDirectory(id) else { throw APIError.notFound("No such container: \(id)") }
-        guard driver == .overlay2 else {
-            throw APIError.notImplemented("\(operation) needs the overlay2 storage driver; berthd runs with vfs")
-        }
+        guard driver == .overlay2 else { return .copies(container: directory, image: await layers.writableParentDirectory(id)) }
         let lowers = (SmallFile.text(directory + "/lower")?.trimmingWhitespace ?? "")
             .split(separator: ":").map { "\(layers.layout.dataRoot)/overlay2/\($0)" }
-        return (directory + "/diff", lowers)
+        return .overlay(upper: directory + "/diff", lowers: lowers)
     }
 
     /// `docker diff`: what container `id` added (1), changed (0) and deleted (2), by path, as
     /// dockerd lists them; `excluding` names paths the runtime made (mount points such as
     /// `/proc`, `/etc/hostname`), which are not the container's changes.
     public func containerChanges(_ id: String, excluding: Set<String>) async throws -> [ContainerChange] {
-        let (upper, lowers) = try await layerDirectories(id, for: "docker diff")
-        return try await BlockingPool.shared.run {
-            var changes: [ContainerChange] = []
-            func exists(_ path: String) -> Bool {
-                var info = stat()
-                return lowers.contains { lstat($0 + path, &info) == 0 }
-            }
-            /// The changes under `path`; whether any was reported.
-            @discardableResult
+        let source = try await changeSource(id)
+        return try await BlockingPool.shared.run { try Self.changes(in: source, excluding: excluding) }
+    }
+
+    /// The changes, parents before what they hold, each directory's names in order. A directory
+    /// is listed when it is new, or changed itself, or holds a change.
+    static func changes(in source: ChangeSource, excluding: Set<String>) throws -> [ContainerChange] {
+        var changes: [ContainerChange] = []
+        func status(_ path: String) -> stat? {
+            var info = stat()
+            return lstat(path, &info) == 0 ? info : nil
+        }
+        func isDirectory(_ info: stat) -> Bool { UInt32(info.st_mode) & UInt32(S_IFMT) == UInt32(S_IFDIR) }
+        /// Lists `path`, whose own entry is reported (at the place it had before its children)
+        /// when `changed` or when something under it changed; whether it was.
+        func directory(_ path: String, kind: Int, changed: Bool, walk: (String) throws -> Bool) rethrows -> Bool {
+            let index = changes.count
+            let inside = try walk(path)
+            guard changed || inside else { return false }
+            changes.insert(ContainerChange(Kind: kind, Path: path), at: index)
+            return true
+        }
+        switch source {
+        case .overlay(let upper, let lowers):
             func walk(_ path: String) throws -> Bool {
                 var reported = false
                 for name in try listDirectory(upper + path).sorted() {
                     let child = path + "/" + name
-                    if excluding.contains(child) { continue }
-                    var info = stat()
-                    guard lstat(upper + child, &info) == 0 else { continue }
-                    let type = UInt32(info.st_mode) & UInt32(S_IFMT)
-                    if type == UInt32(S_IFCHR), info.st_rdev == 0 {
-                        changes.append(ContainerChange(Kind: 2, Path: child))
+                    guard !excluding.contains(child), let info = status(upper + child) else { continue }
+                    if UInt32(info.st_mode) & UInt32(S_IFMT) == UInt32(S_IFCHR), info.st_rdev == 0 {
+                        changes.append(ContainerChange(Kind: 2, Path: child))  // overlayfs's whiteout
                         reported = true
                         continue
                     }
-                    let existed = exists(child)
-                    if type == UInt32(S_IFDIR) {
-                        let index = changes.count
-                        let inside = try walk(child)
-                        // A directory is listed when it is new or something inside it changed.
-                        if !existed || inside {
-                            changes.insert(ContainerChange(Kind: existed ? 0 : 1, Path: child), at: index)
-                            reported = true
-                        }
+                    let existed = lowers.contains { status($0 + child) != nil }
+                    if isDirectory(info) {
+                        reported = try directory(child, kind: existed ? 0 : 1, changed: !existed, walk: walk) || reported
                     } else {
                         changes.append(ContainerChange(Kind: existed ? 0 : 1, Path: child))
                         reported = true
@@ -65,9 +75,42 @@ extension ImageService {
                 }
                 return reported
             }
-            try walk("")
-            return changes
+            _ = try walk("")
+        case .copies(let container, let image):
+            // As dockerd's naive differ: a file changed when its mode, owner, device, size or
+            // modification time did; a directory's size and time say nothing.
+            func differs(_ now: stat, _ before: stat) -> Bool {
+                if now.st_mode != before.st_mode || now.st_uid != before.st_uid || now.st_gid != before.st_gid
+                    || now.st_rdev != before.st_rdev { return true }
+                return !isDirectory(now) && (now.st_size != before.st_size || now.st_mtim.tv_sec != before.st_mtim.tv_sec
+                                             || now.st_mtim.tv_nsec != before.st_mtim.tv_nsec)
+            }
+            func walk(_ path: String) throws -> Bool {
+                let mine = try listDirectory(container + path)
+                let theirs = image.map { (try? listDirectory($0 + path)) ?? [] } ?? []
+                var reported = false
+                for name in Set(mine).union(theirs).sorted() {
+                    let child = path + "/" + name
+                    if excluding.contains(child) { continue }
+                    let before = image.flatMap { status($0 + child) }
+                    guard let now = status(container + child) else {
+                        if before != nil { changes.append(ContainerChange(Kind: 2, Path: child)) }
+                        reported = reported || before != nil
+                        continue
+                    }
+                    let changed = before.map { differs(now, $0) } ?? true
+                    if isDirectory(now) {
+                        reported = try directory(child, kind: before == nil ? 1 : 0, changed: changed, walk: walk) || reported
+                    } else if changed {
+                        changes.append(ContainerChange(Kind: before == nil ? 1 : 0, Path: child))
+                        reported = true
+                    }
+                }
+                return reported
+            }
+            _ = try walk("")
         }
+        return changes
     }
 
     /// `docker export`: every file of container `id` as a tar, read through a read-only view
@@ -126,7 +169,7 @@ extension ImageService {
         guard let base = Digest(imageID), let record = try await images.resolve(base.description) else {
             throw APIError.notFound("No such image: \(imageID)")
         }
-        let (upper, _) = try await layerDirectories(id, for: "docker commit")
+        let source = try await changeSource(id)
         let staged = "\(layers.layout.stagingRoot)/commit-\(randomHex(16)).tar"
         let skipping = Set(excluding.map { Array($0.drop { $0 == "/" }.utf8) })
         let layout = layers.layout
@@ -135,9 +178,33 @@ extension ImageService {
             let output = Glibc.open(staged, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             guard output >= 0 else { throw FileError("create", staged) }
             defer { close(output) }
-            let root = Glibc.open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard root >= 0 else { throw FileError("open", upper) }
-            defer { close(root) }
+            var exporter: LayerExporter
+            switch source {
+            case .overlay(let upper, _):
+                // The layer is overlay2's own directory, whiteouts and all.
+                let root = Glibc.open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                guard root >= 0 else { throw FileError("open", upper) }
+                exporter = LayerExporter(root: root, skipping: skipping)
+            case .copies(let container, _):
+                // The layer is what differs from the image: those paths, and a whiteout for each deletion.
+                let root = Glibc.open(container, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                guard root >= 0 else { throw FileError("open", container) }
+                exporter = LayerExporter(root: root)
+                exporter.whiteouts = false
+                var only = Set<[UInt8]>()
+                for change in try Self.changes(in: source, excluding: excluding) {
+                    let path = Array(change.Path.drop { $0 == "/" }.utf8)
+                    guard change.Kind == 2 else {
+                        only.insert(path)
+                        continue
+                    }
+                    let slash = path.lastIndex(of: UInt8(ascii: "/"))
+                    let parent = slash.map { Array(path[..<$0]) } ?? []
+                    exporter.deleted[parent, default: []].append(Array(path[(slash.map { $0 + 1 } ?? 0)...]))
+                }
+                exporter.only = only
+            }
+            defer { close(exporter.root) }
             let writer = try ArchiveWriter { bytes in
                 var offset = 0
                 while offset < bytes.count {
@@ -146,7 +213,7 @@ extension ImageService {
                     offset += n
                 }
             }
-            try LayerExporter(root: root, skipping: skipping).export(into: writer)
+            try exporter.export(into: writer)
             try writer.finish()
         }
         defer { unlink(staged) }

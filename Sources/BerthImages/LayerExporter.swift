@@ -22,6 +22,11 @@ struct LayerExporter {
     /// Whether `root` is a layer's own directory, whose 0/0 character devices and opaque
     /// directories are overlay whiteouts; false for a container's files as its processes see them.
     var whiteouts = true
+    /// When set, only these paths are written (a vfs container's changes; a directory's entry
+    /// does not bring what is under it).
+    var only: Set<[UInt8]>?
+    /// Names to write as deleted (`.wh.<name>`), by the path of their directory (empty: the root).
+    var deleted: [[UInt8]: [[UInt8]]] = [:]
 
     private struct Inode: Hashable {
         let device: UInt64
@@ -43,8 +48,19 @@ struct LayerExporter {
 
     private func exportDirectory(_ directory: Int32, prefix: [UInt8], into writer: ArchiveWriter,
                                  firstNames: inout [Inode: [UInt8]]) throws {
-        for name in try Self.names(in: directory, displayPath: prefix) {
+        var names = try Self.names(in: directory, displayPath: prefix).map { (name: $0, deleted: false) }
+        if let only { names.removeAll { !only.contains(prefix + $0.name) } }
+        if let gone = deleted[prefix.last == UInt8(ascii: "/") ? Array(prefix.dropLast()) : prefix] {
+            names += gone.map { (LayerApplier.whiteoutPrefix + $0, true) }
+            names.sort { $0.name.lexicographicallyPrecedes($1.name) }
+        }
+        for (name, isWhiteout) in names {
             let path = prefix + name
+            guard !isWhiteout else {
+                try writer.add(ArchiveEntry(path: path, kind: .file, permissions: 0o600, uid: 0, gid: 0, size: 0, modified: timespec(),
+                                            linkTarget: [], deviceMajor: 0, deviceMinor: 0, xattrs: []))
+                continue
+            }
             if skipping.contains(path) { continue }
             try exportItem(name, in: directory, path: path, into: writer, firstNames: &firstNames)
         }

@@ -305,6 +305,13 @@ actor LayerStore {
         }
     }
 
+    /// The driver's directory of the layer under writable layer `id` (vfs: the image's full tree),
+    /// nil when it has none.
+    func writableParentDirectory(_ id: String) -> String? {
+        guard let parent = writable[id]?.parent, let layer = layers[parent] else { return nil }
+        return "\(layout.driverRoot)/\(layer.cacheID)"
+    }
+
     /// The driver's directory of writable layer `id`, if it exists.
     func writableDirectory(_ id: String) -> String? {
         writable[id].map { "\(layout.driverRoot)/\($0.mountID)" }

@@ -20,11 +20,12 @@ struct ContainerDaemon {
         ["DOCKER_HOST": "unix://\(child.socketPath)", "DOCKER_CONFIG": TestDirectory.root + "/docker-config"]
     }
 
-    /// Starts a daemon on `dataRoot` (a new one by default) and imports the image unless asked not to.
-    static func start(dataRoot: String? = nil, importImage: Bool = true) async throws -> ContainerDaemon {
+    /// Starts a daemon on `dataRoot` (a new one by default) with `arguments`, and imports the
+    /// image unless asked not to.
+    static func start(dataRoot: String? = nil, importImage: Bool = true, arguments: [String] = []) async throws -> ContainerDaemon {
         guard let docker = ProcessRunner.dockerCLI else { throw TestClientError("the docker CLI is not installed") }
         let root = dataRoot ?? TestDirectory.path("containers-data")
-        let child = try await ChildDaemon(dataRoot: root)
+        let child = try await ChildDaemon(arguments: arguments, dataRoot: root)
         let daemon = ContainerDaemon(child: child, docker: docker, dataRoot: root)
         if importImage {
             let tar = try await TestImage.rootfsTar(in: child.directory)

@@ -79,8 +79,10 @@ struct ExecCLITests {
         #expect(try await daemon.finish().isEmpty)
     }
 
-    @Test func diffExportAndCommitReadTheWritableLayer() async throws {
-        let daemon = try await ContainerDaemon.start()
+    /// overlay2 reads the container's own layer; vfs compares the container's copy with the image's.
+    @Test(arguments: ["overlay2", "vfs"])
+    func diffExportAndCommitReadTheWritableLayer(driver: String) async throws {
+        let daemon = try await ContainerDaemon.start(arguments: ["--storage-driver", driver])
         try await daemon.run("run", "-d", "--name", "changer", "-v", "/scratch", "bb", "sh", "-c",
                              "touch /tmp/new; rm /etc/marker; echo changed > /etc/passwd; mkdir -p /data/deep; echo x > /data/deep/f; sleep 1000")
         #expect(try await eventually { try await daemon.run("exec", "changer", "test", "-f", "/data/deep/f").status == 0 })
