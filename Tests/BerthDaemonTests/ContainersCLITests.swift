@@ -217,6 +217,38 @@ struct ContainersCLITests {
         #expect(try await daemon.finish().isEmpty)
     }
 
+    @Test func aClientThatDoesNotReadHoldsTheContainerOnlyBoundedAndTheLogKeepsEveryLine() async throws {
+        let daemon = try await ContainerDaemon.start()
+        // 40,000 numbered lines of 108 bytes: 4.3 MB, more than the client's queue (1 MiB) and
+        // the sockets' buffers hold.
+        try await daemon.run("create", "--name", "chatty", "bb", "/bin/busybox", "awk", #"BEGIN { for (i = 1; i <= 40000; i++) printf "%06d %0100d\n", i, 0 }"#)
+        let client = try await daemon.child.client()
+        try await client.send(TestClient.encode("POST", "/v1.41/containers/chatty/attach?stream=1&stdout=1&stderr=1",
+                                                headers: [("Connection", "Upgrade"), ("Upgrade", "tcp")]))
+        #expect(try await client.readHead().status == 101)
+        try await daemon.run("start", "chatty")
+        let logPath = try await daemon.inspect("chatty", "{{.LogPath}}")
+        func logged() -> Int { (FileManager.default.contents(atPath: logPath) ?? Data()).reduce(0) { $0 + ($1 == 10 ? 1 : 0) } }
+        // The client reads nothing: the container writes until the client's queue is full, then waits.
+        var last = -1, steady = 0
+        for _ in 0..<600 where steady < 20 {
+            try await Task.sleep(for: .milliseconds(100))
+            let now = logged()
+            steady = now == last && now > 0 ? steady + 1 : 0
+            last = now
+        }
+        #expect(last > 9_000 && last < 40_000, "held after about 1 MiB, not before and not never: \(last) lines logged")
+        #expect(try await daemon.inspect("chatty", "{{.State.Running}}") == "true")
+        // The client goes: nothing waits for it any more, and every line is in the log, in order.
+        await client.close()
+        #expect(try await daemon.run("wait", "chatty").stdout == "0\n")
+        let lines = try await daemon.run("logs", "chatty").stdout.split(separator: "\n")
+        #expect(lines.count == 40_000)
+        #expect(lines.enumerated().allSatisfy { index, line in line.hasPrefix(String(format: "%06d ", index + 1)) && line.count == 107 },
+                "every line once, in order")
+        #expect(try await daemon.finish().isEmpty)
+    }
+
     @Test func attachedClientsSeeOutputAndDetachWithTheirKeys() async throws {
         let daemon = try await ContainerDaemon.start()
         try await daemon.run("run", "-d", "-i", "--name", "echoer", "bb", "sh", "-c", "while read line; do echo \"got $line\"; done")
