@@ -119,7 +119,7 @@ struct RuntimeCLITests {
 
     @Test func theShimsLifecycleCreateStartExecPauseUpdateKillDelete() async throws {
         let tool = try RuntimeTool()
-        let bundle = try RuntimeTool.bundle(["sleep", "30"])
+        let bundle = try RuntimeTool.bundle(["sleep", "300"])
         let spec = try JSONDecoder().decode(RuntimeSpec.self, from: Data(contentsOf: URL(fileURLWithPath: bundle + "/config.json")))
         let cgroup = try Cgroup(path: try #require(spec.linux?.cgroupsPath))
         let pidFile = TestDirectory.path("pid")
@@ -141,7 +141,7 @@ struct RuntimeCLITests {
         #expect(attached.status == 4)
         #expect(attached.stderr == "exec in berth-test\n")
         let execPid = TestDirectory.path("exec-pid")
-        process.args = ["sleep", "30"]
+        process.args = ["sleep", "300"]
         try JSONEncoder().encode(process).write(to: URL(fileURLWithPath: processFile))
         #expect(try await tool.run(["exec", "--process", processFile, "--detach", "--pid-file", execPid, "c1"]).status == 0)
         let detached = try #require(Int32(try String(contentsOfFile: execPid, encoding: .utf8)))
