@@ -60,19 +60,16 @@ final class OutputCopier: Sendable {
             return state.abandoned
         }
         if abandoned { channel.close() }
-        var buffer = ByteBuffer()
         var partial: [UInt8] = []
         while true {
-            let count: Int
-            // Whatever the pipe holds, up to 64 KiB, in one read.
-            buffer.reserveWritable(Self.readSize)
+            let bytes: [UInt8]
             do {
-                count = try await channel.read(into: &buffer)
+                // Whatever the pipe holds, up to 64 KiB, in one read.
+                bytes = try await channel.read(upTo: Self.readSize)
             } catch {
                 break  // a read error ends the stream as its end would
             }
-            guard count > 0 else { break }
-            let bytes = buffer.read(upTo: buffer.readableCount)
+            guard !bytes.isEmpty else { break }
             let time = Timestamp.nowNanoseconds()
             for attachment in state.withLock({ $0.list }) { await attachment.send(stream, bytes) }
             guard let log else { continue }

@@ -53,6 +53,28 @@ public final class PipeChannel: Sendable {
         }
     }
 
+    /// What is available, at least one byte and at most `size`; empty at end of stream. The
+    /// read goes through a scratch buffer that lives only for the call (not zeroed, not kept
+    /// while the channel waits), and the bytes come back in an array of their own size.
+    public func read(upTo size: Int) async throws -> [UInt8] {
+        while true {
+            let fd = try openFD()
+            var failure: Int32 = 0
+            let bytes = withUnsafeTemporaryAllocation(byteCount: size, alignment: 16) { scratch -> [UInt8] in
+                let n = Glibc.read(fd, scratch.baseAddress, size)
+                if n < 0 { failure = errno; return [] }
+                return Array(UnsafeRawBufferPointer(rebasing: scratch[..<n]))
+            }
+            switch failure {
+            case 0: return bytes
+            case EINTR: continue
+            case EAGAIN: try await reactor.wait(for: .read, fd)
+            case EIO: return []  // a terminal's master once every slave descriptor is closed
+            default: throw SocketError("read", code: failure)
+            }
+        }
+    }
+
     /// Writes all of `bytes`; a reader that went away is `EPIPE`.
     public func write(_ bytes: [UInt8]) async throws {
         var offset = 0
