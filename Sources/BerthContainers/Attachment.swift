@@ -1,5 +1,6 @@
 import BerthAPI
 import BerthSync
+import BerthTransport
 
 /// One client attached to a container's output: a queue of what the container wrote, bounded
 /// in bytes. The copier waits while the queue is full (a slow client slows the container only
@@ -114,5 +115,47 @@ final class Attachment: Sendable {
         }
         reader?.resume(returning: nil)
         writer?.resume()
+    }
+}
+
+extension Attachment {
+    /// Serves one client: copies its input (if any) to the channel `input` settles with, and
+    /// what is queued here to `output`, until the output ends, the client goes, or it types
+    /// the detach keys (then its stream ends and the process keeps running).
+    func serve(output: OutputSink, input: (read: ByteSource, channel: OneShot<PipeChannel?>)?, closeInputAtEnd: Bool,
+               detachKeys: DetachKeys) async throws {
+        var stdinTask: Task<Void, Never>?
+        if let input {
+            stdinTask = Task {
+                await Self.copyInput(from: input.read, to: input.channel, closeAtEnd: closeInputAtEnd, detachKeys: detachKeys,
+                                     onDetach: { self.close() })
+            }
+        }
+        defer { stdinTask?.cancel() }
+        do {
+            while let (stream, bytes) = await next() { try await output(stream, bytes) }
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// Copies a client's bytes to the container's stdin (once its run has started) until the
+    /// client closes its side, then closes stdin if the container wants it once (`StdinOnce`);
+    /// or until the client types the detach keys.
+    private static func copyInput(from read: ByteSource, to ready: OneShot<PipeChannel?>, closeAtEnd: Bool, detachKeys: DetachKeys,
+                          onDetach: @Sendable () -> Void) async {
+        var pending = try? await read()
+        guard let input = try? await ready.valueUnlessCancelled() else { return }
+        var scanner = DetachKeys.Scanner(detachKeys)
+        while let bytes = pending, !bytes.isEmpty {
+            let (forward, detach) = scanner.feed(bytes)
+            if !forward.isEmpty {
+                do { try await input.write(forward) } catch { return }
+            }
+            if detach { return onDetach() }
+            pending = try? await read()
+        }
+        if closeAtEnd { input.close() }
     }
 }

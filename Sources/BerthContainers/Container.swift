@@ -519,41 +519,9 @@ actor Container {
         return ContainerStreams(tty: tty) { [replay] clientInput, output in
             if let replay { try await replay.run(output) }
             guard streaming else { return }
-            var stdinTask: Task<Void, Never>?
-            if let clientInput, let input {
-                stdinTask = Task {
-                    // Detaching ends this client's attachment; the container keeps running.
-                    await Self.copyInput(from: clientInput, to: input, closeAtEnd: stdinOnce, detachKeys: detachKeys,
-                                         onDetach: { attachment.close() })
-                }
-            }
-            defer { stdinTask?.cancel() }
-            do {
-                while let (stream, bytes) = await attachment.next() { try await output(stream, bytes) }
-            } catch {
-                attachment.close()
-                throw error
-            }
+            try await attachment.serve(output: output, input: clientInput.flatMap { read in input.map { (read, $0) } },
+                                       closeInputAtEnd: stdinOnce, detachKeys: detachKeys)
         }
-    }
-
-    /// Copies a client's bytes to the container's stdin (once its run has started) until the
-    /// client closes its side, then closes stdin if the container wants it once (`StdinOnce`);
-    /// or until the client types the detach keys.
-    static func copyInput(from read: ByteSource, to ready: OneShot<PipeChannel?>, closeAtEnd: Bool, detachKeys: DetachKeys,
-                          onDetach: @Sendable () -> Void) async {
-        var pending = try? await read()
-        guard let input = try? await ready.valueUnlessCancelled() else { return }
-        var scanner = DetachKeys.Scanner(detachKeys)
-        while let bytes = pending, !bytes.isEmpty {
-            let (forward, detach) = scanner.feed(bytes)
-            if !forward.isEmpty {
-                do { try await input.write(forward) } catch { return }
-            }
-            if detach { return onDetach() }
-            pending = try? await read()
-        }
-        if closeAtEnd { input.close() }
     }
 
     // MARK: Removal

@@ -103,23 +103,14 @@ actor ExecSession {
                 try? await output(.stderr, Array(("OCI runtime exec failed: " + message + "\r\n").utf8))
                 return
             }
-            var stdinTask: Task<Void, Never>?
-            if let input, let stdin {
-                let ready = OneShot<PipeChannel?>()
-                ready.settle(stdin)
-                let keys = try DetachKeys(request.DetachKeys ?? "")
-                stdinTask = Task {
-                    await Container.copyInput(from: input, to: ready, closeAtEnd: !tty, detachKeys: keys,
-                                              onDetach: { attachment.close() })
-                }
-            }
-            defer { stdinTask?.cancel() }
+            let ready = OneShot<PipeChannel?>()
+            ready.settle(stdin)
             do {
-                while let (stream, bytes) = await attachment.next() { try await output(stream, bytes) }
+                try await attachment.serve(output: output, input: stdin == nil ? nil : input.map { ($0, ready) }, closeInputAtEnd: !tty,
+                                           detachKeys: try DetachKeys(request.DetachKeys ?? ""))
             } catch {
                 // The client went away: nobody reads the exec's output any more, and its
                 // process gets EPIPE or SIGPIPE at its next write, as under dockerd.
-                attachment.close()
                 copier.abandon()
                 throw error
             }
