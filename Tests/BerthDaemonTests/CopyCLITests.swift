@@ -151,4 +151,34 @@ struct CopyCLITests {
                 "\(fields)")
         #expect(try await daemon.finish().isEmpty)
     }
+
+    @Test(.enabled(if: ProcessRunner.hasDockerPy, "docker-py is not installed"))
+    func dockerPyPutsAndGetsArchives() async throws {
+        let daemon = try await ContainerDaemon.start()
+        try await daemon.run("run", "-d", "--name", "pybox", "bb", "sleep", "1000")
+        let python = try #require(ProcessRunner.find("python3"))
+        let script = """
+        import io, sys, tarfile, docker
+        c = docker.DockerClient(base_url=sys.argv[1])
+        box = c.containers.get("pybox")
+        data = io.BytesIO()
+        with tarfile.open(fileobj=data, mode="w") as tar:
+            info = tarfile.TarInfo("greeting"); body = b"hello from python\\n"; info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+        assert box.put_archive("/tmp", data.getvalue())
+        stream, stat = box.get_archive("/tmp/greeting")
+        assert stat["name"] == "greeting" and stat["size"] == 18, stat
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            assert tar.extractfile("greeting").read() == b"hello from python\\n"
+        try:
+            box.get_archive("/nosuch")
+            raise SystemExit("no error")
+        except docker.errors.NotFound as error:
+            assert "Could not find the file /nosuch in container " in str(error), error
+        print("ok")
+        """
+        let outcome = try await ProcessRunner.run(python, ["-c", script, "unix://" + daemon.child.socketPath])
+        #expect(outcome.stdout == "ok\n", "\(outcome.stderr)")
+        #expect(try await daemon.finish().isEmpty)
+    }
 }
