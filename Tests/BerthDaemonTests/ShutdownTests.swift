@@ -98,7 +98,8 @@ struct ProcessShutdownTests {
 
 /// Graceful shutdown of an in-process daemon, with routes that take their time.
 @Suite struct DaemonShutdownTests {
-    /// A daemon with test routes: `/test/slow` (until `slowRelease` opens, at most 10 s),
+    /// A daemon with test routes: `/test/slow` (until `slowRelease` opens, at most 90 s: a
+    /// sanitized run on a loaded machine can take a minute to get there),
     /// `/test/stubborn` (ignores cancellation for 30 s) and `/test/block` (waits for cancellation,
     /// counting it).
     private static func daemon(shutdownTimeout: Duration = .seconds(15), slowRelease: ActivationGate = ActivationGate(),
@@ -109,7 +110,7 @@ struct ProcessShutdownTests {
             router.add(.get, "/test/slow") { _, _ in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await slowRelease.wait() }
-                    group.addTask { try await Task.sleep(for: .seconds(10)) }
+                    group.addTask { try await Task.sleep(for: .seconds(90)) }
                     try await group.next()
                     group.cancelAll()
                 }
@@ -152,7 +153,7 @@ struct ProcessShutdownTests {
 
     @Test func requestInFlightFinishesWithConnectionClose() async throws {
         let release = ActivationGate()
-        let daemon = Self.daemon(slowRelease: release)
+        let daemon = Self.daemon(shutdownTimeout: .seconds(90), slowRelease: release)
         let stop = ActivationGate()
         let ending = Task { await daemon.runUntilStopped(stop) }
         let path = try await Self.socketPath(daemon)
