@@ -144,7 +144,7 @@ extension Attachment {
     /// client closes its side, then closes stdin if the container wants it once (`StdinOnce`);
     /// or until the client types the detach keys.
     private static func copyInput(from read: ByteSource, to ready: OneShot<PipeChannel?>, closeAtEnd: Bool, detachKeys: DetachKeys,
-                          onDetach: @Sendable () -> Void) async {
+                                  onDetach: @Sendable () -> Void) async {
         var pending = try? await read()
         guard let input = try? await ready.valueUnlessCancelled() else { return }
         var scanner = DetachKeys.Scanner(detachKeys)
