@@ -69,6 +69,7 @@ struct SystemJobs: Sendable {
             info.DriverStatus = [["Backing Filesystem", filesystem], ["Supports d_type", "true"],
                                  ["Native Overlay Diff", "true"], ["userxattr", "false"]]
         }
+        info.Plugins.Volume = ["local"]
         info.Plugins.Network = ["none"]
         info.Plugins.Log = ["json-file"]
         info.MemoryLimit = !v2 || controllers.contains("memory")

@@ -431,6 +431,7 @@ struct ContainersCLITests {
         let daemon = try await ContainerDaemon.start()
         #expect(try await daemon.run("volume", "create", "--label", "tier=db", "data1").stdout == "data1\n")
         #expect(try await daemon.run("volume", "ls", "--format", "{{.Driver}} {{.Name}}").stdout == "local data1\n")
+        #expect(try await daemon.run("info", "--format", "{{.Plugins.Volume}}").stdout == "[local]\n", "the driver docker info names")
         let inspected = try await daemon.run("volume", "inspect", "--format", "{{.Mountpoint}} {{.Labels.tier}}", "data1")
         #expect(inspected.stdout == "\(daemon.dataRoot)/volumes/data1/_data db\n")
         // A new, empty volume gets the image's files where it is mounted; a named volume outlives its containers.
