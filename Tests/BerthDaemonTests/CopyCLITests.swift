@@ -91,6 +91,15 @@ struct CopyCLITests {
         #expect(FileManager.default.contents(atPath: out + "/b.txt") == Data("nested\n".utf8), "from an exited container")
         #expect(ContainerDaemon.leftovers(dataRoot: daemon.dataRoot).isEmpty, "the stopped container's root is unmounted again")
 
+        // -a: what is copied in belongs to the container's user; without it, to the archive's owner.
+        try await daemon.run("run", "-d", "--name", "owned", "-u", "nobody", "bb", "sleep", "1000")
+        try await daemon.run("cp", "-a", source + "/a.txt", "owned:/tmp/as-user.txt")
+        try await daemon.run("cp", source + "/a.txt", "owned:/tmp/as-archive.txt")
+        let owners = try await daemon.run("exec", "owned", "sh", "-c", "ls -ln /tmp/as-user.txt /tmp/as-archive.txt")
+        let columns = owners.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(columns.count == 2 && columns[0][2...3] == ["0", "0"] && columns[1][2...3] == ["65534", "65534"],
+                "ls sorts the archive's copy first: \(owners.stdout)")
+
         try await daemon.run("volume", "create", "data")
         try await daemon.run("run", "-d", "--read-only", "--name", "ro", "-v", "data:/data", "-v", "\(out):/host:ro",
                              "bb", "sleep", "1000")
