@@ -68,6 +68,10 @@ public struct ContainerFiles: Sendable {
                 exporter.whiteouts = false
                 // The root's entries are `/`, `/bin/`, … (its name, `/`, is their prefix).
                 let name = target.stat.name == "/" ? [] : Array(target.stat.name.utf8)
+                // Volumes mounted below the path are written from their own directories, as the
+                // container sees them.
+                exporter.substitutes = view.mountedDirectories(below: target.resolved, as: name)
+                defer { for fd in exporter.substitutes.values { close(fd) } }
                 try exporter.export(parent.name, as: name, into: writer)
                 try writer.finish()
             }
@@ -167,6 +171,19 @@ extension ContainerFiles {
             let parent = berth_openat_in_root(place.fd, directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY, 0)
             guard parent >= 0 else { throw FileError("open", "/" + path.dropLast().joined(separator: "/")) }
             return (parent, Array(last.utf8))
+        }
+
+        /// The directories mounted strictly below the resolved `path`, each open, by the entry
+        /// path it has in an archive of `path` named `name`.
+        func mountedDirectories(below path: [String], as name: [UInt8]) -> [[UInt8]: Int32] {
+            var result: [[UInt8]: Int32] = [:]
+            for mount in mounts where mount.components.count > path.count && mount.components.starts(with: path) {
+                let fd = berth_openat(mount.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+                guard fd >= 0 else { continue }  // a file mounted by itself: its placeholder is written
+                let below = Array(mount.components.dropFirst(path.count).joined(separator: "/").utf8)
+                result[name + [UInt8(ascii: "/")] + below] = fd
+            }
+            return result
         }
 
         /// `lstat` of a resolved path; nil when it does not exist.

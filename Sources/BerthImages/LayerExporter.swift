@@ -27,6 +27,9 @@ struct LayerExporter {
     var only: Set<[UInt8]>?
     /// Names to write as deleted (`.wh.<name>`), by the path of their directory (empty: the root).
     var deleted: [[UInt8]: [[UInt8]]] = [:]
+    /// Directories written from another open directory (the caller's) than the one found at
+    /// their path, by entry path without the trailing `/`: a volume mounted there in a container.
+    var substitutes: [[UInt8]: Int32] = [:]
 
     private struct Inode: Hashable {
         let device: UInt64
@@ -79,9 +82,19 @@ struct LayerExporter {
         case FileType.directory:
             entry.kind = .directory
             entry.path += [UInt8(ascii: "/")]
-            let xattrs = try Self.xattrs(of: name, in: directory, path: path)
+            let substitute = substitutes[path]
+            if let substitute {
+                var mounted = stat()
+                guard fstat(substitute, &mounted) == 0 else { throw ArchiveError.system(path, "stat", errno) }
+                entry.permissions = UInt32(mounted.st_mode) & 0o7777
+                (entry.uid, entry.gid, entry.modified) = (Int(mounted.st_uid), Int(mounted.st_gid), mounted.st_mtim)
+            }
+            let xattrs = substitute == nil ? try Self.xattrs(of: name, in: directory, path: path) : []
             entry.xattrs = xattrs.filter { Self.exported($0.name) }
             try writer.add(entry)
+            if let substitute {
+                return try exportDirectory(substitute, prefix: entry.path, into: writer, firstNames: &firstNames)
+            }
             if whiteouts, xattrs.contains(where: { $0.name == "trusted.overlay.opaque" && $0.value == [UInt8(ascii: "y")] }) {
                 try writer.add(ArchiveEntry(path: entry.path + LayerApplier.opaqueMarker, kind: .file,
                                             permissions: entry.permissions & 0o777, uid: entry.uid, gid: entry.gid,

@@ -110,6 +110,11 @@ struct CopyCLITests {
         let intoVolume = try await daemon.run("cp", source + "/a.txt", "ro:/data/")
         #expect(intoVolume.status == 0, "\(intoVolume.stderr)")
         #expect(try await daemon.run("exec", "ro", "cat", "/data/a.txt").stdout == "hello\n", "a volume is the container's too")
+        // A directory copied out holds what a volume mounted inside it holds, as the container sees it.
+        try await daemon.run("run", "-d", "--name", "nested", "-v", "data:/srv/data", "bb", "sleep", "1000")
+        let nested = try await daemon.run("cp", "nested:/srv", out + "/srv")
+        #expect(nested.status == 0, "\(nested.stderr)")
+        #expect(FileManager.default.contents(atPath: out + "/srv/data/a.txt") == Data("hello\n".utf8))
         try await daemon.run("cp", "ro:/host/b.txt", out + "/fromBind.txt")
         #expect(FileManager.default.contents(atPath: out + "/fromBind.txt") == Data("nested\n".utf8))
         #expect(try await daemon.finish().isEmpty)
