@@ -46,6 +46,14 @@ struct ContainerDaemon {
         try await ProcessRunner.run(docker, arguments, environment: environment, input: input)
     }
 
+    /// Runs a docker-py script against the daemon: `client` (a `docker.DockerClient` of it) and
+    /// the modules `sys` and `docker` are there before `body`.
+    func dockerPy(_ body: String) async throws -> ProcessRunner.Outcome {
+        guard let python = ProcessRunner.find("python3") else { throw TestClientError("python3 is not installed") }
+        let script = "import sys, docker\nclient = docker.DockerClient(base_url=sys.argv[1])\n" + body
+        return try await ProcessRunner.run(python, ["-c", script, "unix://" + child.socketPath])
+    }
+
     /// The lines `docker ps -a --format …` prints.
     func list(_ format: String = "{{.Names}} {{.Status}}") async throws -> [String] {
         try await run("ps", "-a", "--format", format).stdout.split(separator: "\n").map(String.init)

@@ -477,10 +477,8 @@ struct ContainersCLITests {
     @Test(.enabled(if: ProcessRunner.hasDockerPy, "docker-py is not installed"))
     func dockerPyRunsListsAndRemoves() async throws {
         let daemon = try await ContainerDaemon.start()
-        let python = try #require(ProcessRunner.find("python3"))
-        let script = """
-        import sys, docker
-        c = docker.DockerClient(base_url=sys.argv[1])
+        let outcome = try await daemon.dockerPy("""
+        c = client
         out = c.containers.run("bb", ["sh", "-c", "echo hi; echo err >&2"])
         assert out == b"hi\\n", out
         box = c.containers.run("bb", ["sleep", "1000"], detach=True, name="pybox")
@@ -496,8 +494,7 @@ struct ContainersCLITests {
         except docker.errors.ContainerError as e:
             assert e.exit_status == 3
         print("ok")
-        """
-        let outcome = try await ProcessRunner.run(python, ["-c", script, "unix://" + daemon.child.socketPath])
+        """)
         #expect(outcome.stdout == "ok\n", "\(outcome.stderr)")
         #expect(try await daemon.finish().isEmpty)
     }

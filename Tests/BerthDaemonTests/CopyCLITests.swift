@@ -170,11 +170,9 @@ struct CopyCLITests {
     func dockerPyPutsAndGetsArchives() async throws {
         let daemon = try await ContainerDaemon.start()
         try await daemon.run("run", "-d", "--name", "pybox", "bb", "sleep", "1000")
-        let python = try #require(ProcessRunner.find("python3"))
-        let script = """
-        import io, sys, tarfile, docker
-        c = docker.DockerClient(base_url=sys.argv[1])
-        box = c.containers.get("pybox")
+        let outcome = try await daemon.dockerPy("""
+        import io, tarfile
+        box = client.containers.get("pybox")
         data = io.BytesIO()
         with tarfile.open(fileobj=data, mode="w") as tar:
             info = tarfile.TarInfo("greeting"); body = b"hello from python\\n"; info.size = len(body)
@@ -190,8 +188,7 @@ struct CopyCLITests {
         except docker.errors.NotFound as error:
             assert "Could not find the file /nosuch in container " in str(error), error
         print("ok")
-        """
-        let outcome = try await ProcessRunner.run(python, ["-c", script, "unix://" + daemon.child.socketPath])
+        """)
         #expect(outcome.stdout == "ok\n", "\(outcome.stderr)")
         #expect(try await daemon.finish().isEmpty)
     }

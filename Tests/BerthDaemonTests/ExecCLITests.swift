@@ -112,16 +112,12 @@ struct ExecCLITests {
     func dockerPyExecRun() async throws {
         let daemon = try await ContainerDaemon.start()
         try await daemon.run("run", "-d", "--name", "pyexec", "bb", "sleep", "1000")
-        let python = try #require(ProcessRunner.find("python3"))
-        let script = """
-        import sys, docker
-        c = docker.DockerClient(base_url=sys.argv[1])
-        box = c.containers.get("pyexec")
+        let outcome = try await daemon.dockerPy("""
+        box = client.containers.get("pyexec")
         code, out = box.exec_run(["sh", "-c", "echo hello; exit 4"])
         assert (code, out) == (4, b"hello\\n"), (code, out)
         print("ok")
-        """
-        let outcome = try await ProcessRunner.run(python, ["-c", script, "unix://" + daemon.child.socketPath])
+        """)
         #expect(outcome.stdout == "ok\n", "\(outcome.stderr)")
         #expect(try await daemon.finish().isEmpty)
     }
