@@ -73,6 +73,13 @@ final class ChildDaemon: Sendable {
 
     var pid: Int32 { process.processIdentifier }
 
+    /// A test that ends early (a thrown error, a failed `#require`) never reaches its clean-up:
+    /// the daemon it started is asked to shut down then, which stops its containers, unmounts
+    /// their roots and removes their cgroups before it exits.
+    deinit {
+        if exitStatus.value == nil { kill(pid, SIGTERM) }
+    }
+
     func signal(_ number: Int32) { kill(pid, number) }
 
     /// The exit status, waiting up to `limit` for it; nil if still running then.
