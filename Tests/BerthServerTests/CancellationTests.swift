@@ -19,13 +19,14 @@ import Testing
         var value: (reason: RequestCancellation.Reason?, deadline: ContinuousClock.Instant?, cancelled: Bool)? { state.withLock { $0 } }
     }
 
-    /// A service whose `/slow` handler waits up to 30 s, then records what it saw.
+    /// A service whose `/slow` handler waits up to 120 s (long enough that a starved, sanitized run
+    /// still cancels it first), then records what it saw.
     private func service(_ observed: Observed) -> Service {
         TestService.make { router in
             router.add(.get, "/slow") { _, context in
                 #expect(context.cancellation.reason == nil && !context.cancellation.isCancelled, "not cancelled yet")
                 observed.started.open()
-                try? await Task.sleep(for: .seconds(30))
+                try? await Task.sleep(for: .seconds(120))
                 observed.record(context)
                 return .text("done")
             }
