@@ -164,15 +164,8 @@ actor Container {
             try? await environment.images.unmountContainerLayer(id)
             throw error
         }
-        let tty = record.Config.Tty
-        var pipes: [StdioPipe] = []
-        defer { for pipe in pipes { close(pipe.read); close(pipe.write) } }
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { close(null) }
-        let stdin: StdioPipe? = record.Config.OpenStdin && !tty ? try StdioPipe() : nil
-        let stdout = tty ? nil : try StdioPipe(), stderr = tty ? nil : try StdioPipe()
-        pipes = [stdin, stdout, stderr].compactMap { $0 }
-        let stdio = ContainerProcess.Stdio(input: stdin?.read ?? null, output: stdout?.write ?? null, error: stderr?.write ?? null)
+        let streams = try ProcessStreams(terminal: record.Config.Tty, input: record.Config.OpenStdin)
+        let stdio = streams.stdio
         let process: ContainerProcess
         do {
             let resources = spec.linux?.resources
@@ -184,22 +177,10 @@ actor Container {
             try? await environment.images.unmountContainerLayer(id)
             throw error
         }
-        // The channels take over the daemon's ends; the container's ends close here.
-        var channels: [(PipeChannel, OutputStream)] = []
-        var input: PipeChannel?
-        if let console = process.console {
-            channels.append((try PipeChannel(adopting: dup(console.descriptor)), .stdout))
-            if record.Config.OpenStdin { input = try PipeChannel(adopting: dup(console.descriptor)) }
-            if let size = hostConfig.ConsoleSize, size.count == 2, size[0] > 0, size[1] > 0 {
-                try? console.resize(rows: UInt16(clamping: size[0]), columns: UInt16(clamping: size[1]))
-            }
-        } else {
-            channels.append((try PipeChannel(adopting: dup(stdout!.read)), .stdout))  // !: not a terminal, so the pipe exists
-            channels.append((try PipeChannel(adopting: dup(stderr!.read)), .stderr))  // !: likewise
-            if let stdin { input = try PipeChannel(adopting: dup(stdin.write)) }
+        if let console = process.console, let size = hostConfig.ConsoleSize, size.count == 2, size[0] > 0, size[1] > 0 {
+            try? console.resize(rows: UInt16(clamping: size[0]), columns: UInt16(clamping: size[1]))
         }
-        for pipe in pipes { close(pipe.read); close(pipe.write) }
-        pipes = []
+        let (channels, input) = try streams.channels(console: process.console, input: record.Config.OpenStdin)
         let copier = OutputCopier(log: logsEnabled ? log : nil, streams: channels.count)
         if logsEnabled { log.beginRun() }
         for attachment in pendingAttachments { _ = copier.attach(attachment) }

@@ -150,18 +150,12 @@ actor ExecSession {
             let all = Capability.knownNames
             process.capabilities = RuntimeSpec.Capabilities(bounding: all, effective: all, inheritable: all, permitted: all)
         }
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { close(null) }
-        let stdin: StdioPipe? = (request.AttachStdin ?? false) && !tty ? try StdioPipe() : nil
-        let stdout = tty ? nil : try StdioPipe(), stderr = tty ? nil : try StdioPipe()
-        var pipes = [stdin, stdout, stderr].compactMap { $0 }
-        defer { for pipe in pipes { close(pipe.read); close(pipe.write) } }
-        let stdio = ContainerProcess.Stdio(input: stdin?.read ?? null, output: stdout?.write ?? null, error: stderr?.write ?? null)
+        let takesInput = request.AttachStdin ?? false
+        let streams = try ProcessStreams(terminal: tty, input: takesInput)
+        let stdio = streams.stdio
         let executed = try await ContainerProcess.exec(process, in: context.container, namespaces: context.spec.linux?.namespaces ?? [],
                                                        seccomp: privileged ? nil : context.spec.linux?.seccomp,
                                                        binary: environment.initBinary, stdio: stdio, cgroup: context.cgroup)
-        var channels: [(PipeChannel, OutputStream)] = []
-        var input: PipeChannel?
         if let console = executed.console {
             self.console = console
             if let (height, width) = pendingSize {
@@ -169,15 +163,8 @@ actor ExecSession {
             } else if let size = consoleSize ?? request.ConsoleSize, size.count == 2, size[0] > 0, size[1] > 0 {
                 try? console.resize(rows: UInt16(clamping: size[0]), columns: UInt16(clamping: size[1]))
             }
-            channels.append((try PipeChannel(adopting: dup(console.descriptor)), .stdout))
-            if request.AttachStdin ?? false { input = try PipeChannel(adopting: dup(console.descriptor)) }
-        } else {
-            channels.append((try PipeChannel(adopting: dup(stdout!.read)), .stdout))  // !: not a terminal, so the pipe exists
-            channels.append((try PipeChannel(adopting: dup(stderr!.read)), .stderr))  // !: likewise
-            if let stdin { input = try PipeChannel(adopting: dup(stdin.write)) }
         }
-        for pipe in pipes { close(pipe.read); close(pipe.write) }
-        pipes = []
+        let (channels, input) = try streams.channels(console: executed.console, input: takesInput)
         let copier = OutputCopier(log: nil, streams: channels.count)
         if let attachment { _ = copier.attach(attachment) }
         for (channel, stream) in channels { Task { await copier.copy(channel, as: stream) } }
