@@ -8,7 +8,7 @@ import Glibc
 /// `cgroup.kill` and `cgroup.freeze` work without controllers). One interface whatever the layout:
 /// create with limits, update, freeze and thaw, kill every process, list them, count OOM
 /// kills, destroy. Every call is blocking file-system work: make it from a blocking pool.
-public struct Cgroup: Sendable, Equatable, Codable {
+public struct Cgroup: Sendable, Equatable {
     /// The path inside each hierarchy (`/docker/<id>`), absolute, without `..`.
     public let path: String
     public let layout: CgroupLayout
@@ -230,5 +230,34 @@ enum CgroupFile {
     static func read(_ path: String) throws(RuntimeError) -> String {
         guard let text = SmallFile.text(path) else { throw RuntimeError.system("read \(path)", errno) }
         return text.hasSuffix("\n") ? String(text.dropLast()) : text
+    }
+}
+
+extension Cgroup: JSONReadable, JSONWritable {
+    /// A cgroup as `write(json:)` wrote it, its path checked again.
+    public init(json reader: inout JSONReader) throws(JSONError) {
+        var path: String?, layout: CgroupLayout?
+        try reader.beginObject()
+        while let key = try reader.nextKey() {
+            switch key {
+            case "path": path = try reader.readString()
+            case "layout": layout = try CgroupLayout(json: &reader)
+            default: try reader.skipValue()
+            }
+        }
+        guard let path else { throw reader.missing("path") }
+        guard let layout else { throw reader.missing("layout") }
+        do {
+            try self.init(path: path, layout: layout)
+        } catch {
+            throw reader.error(error.message)
+        }
+    }
+
+    public func write(json writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("path", path)
+        writer.member("layout", layout)
+        writer.endObject()
     }
 }

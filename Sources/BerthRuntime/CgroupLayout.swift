@@ -3,10 +3,10 @@ import BerthCore
 /// Where this host mounts its cgroup hierarchies: v1 hierarchies (one per controller or group of
 /// controllers, plus systemd's named one), a cgroup2 mount, or both (systemd's hybrid layout: v1
 /// controllers, and a cgroup2 mount at `/sys/fs/cgroup/unified` for process tracking).
-public struct CgroupLayout: Sendable, Equatable, Codable {
+public struct CgroupLayout: Sendable, Equatable {
     /// A v1 hierarchy: its mount point and the controllers bound to it (`cpu`, `memory`,
     /// `name=systemd`, …).
-    public struct Hierarchy: Sendable, Equatable, Codable {
+    public struct Hierarchy: Sendable, Equatable {
         public var mountPoint: String
         public var controllers: [String]
 
@@ -89,5 +89,50 @@ public struct CgroupLayout: Sendable, Equatable, Codable {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension CgroupLayout: JSONReadable, JSONWritable {
+    public init(json reader: inout JSONReader) throws(JSONError) {
+        var v1: [Hierarchy] = [], unified: String?
+        try reader.beginObject()
+        while let key = try reader.nextKey() {
+            switch key {
+            case "v1": v1 = try reader.readArray(of: Hierarchy.self) ?? []
+            case "unified": unified = try reader.readOptionalString()
+            default: try reader.skipValue()
+            }
+        }
+        self.init(v1: v1, unified: unified)
+    }
+
+    public func write(json writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("v1", v1)
+        writer.member("unified", unified)
+        writer.endObject()
+    }
+}
+
+extension CgroupLayout.Hierarchy: JSONReadable, JSONWritable {
+    public init(json reader: inout JSONReader) throws(JSONError) {
+        var mountPoint: String?, controllers: [String] = []
+        try reader.beginObject()
+        while let key = try reader.nextKey() {
+            switch key {
+            case "mountPoint": mountPoint = try reader.readString()
+            case "controllers": controllers = try reader.readStrings()
+            default: try reader.skipValue()
+            }
+        }
+        guard let mountPoint else { throw reader.missing("mountPoint") }
+        self.init(mountPoint: mountPoint, controllers: controllers)
+    }
+
+    public func write(json writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("mountPoint", mountPoint)
+        writer.member("controllers", controllers)
+        writer.endObject()
     }
 }

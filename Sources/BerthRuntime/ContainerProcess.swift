@@ -89,18 +89,12 @@ public final class ContainerProcess: Sendable {
                                       consoleSocket: String? = nil, staysAsInit: Bool = false, cgroup: Cgroup? = nil,
                                       whileInitStarts: (() throws -> Void)? = nil) throws -> ContainerProcess {
         let bootstrap = try Bootstrap(spec: spec)
-        let configuration: [UInt8]
         // The FIFO and the console socket are reached through descriptors (4, 5 in init):
         // after pivot_root their paths name nothing.
         let fifoDescriptor: Int32? = startFIFO == nil ? nil : 4
         let consoleDescriptor: Int32? = consoleSocket == nil ? nil : (startFIFO == nil ? 4 : 5)
-        let config = try InitConfig(spec: spec, startFIFODescriptor: fifoDescriptor, consoleSocketDescriptor: consoleDescriptor,
-                                    staysAsInit: staysAsInit, cgroup: cgroup)
-        do {
-            configuration = Array(try JSONEncoder().encode(config))
-        } catch {
-            throw RuntimeError.invalid("cannot encode the configuration: \(error)")
-        }
+        let configuration = try InitConfig(spec: spec, startFIFODescriptor: fifoDescriptor, consoleSocketDescriptor: consoleDescriptor,
+                                           staysAsInit: staysAsInit, cgroup: cgroup).jsonDocument
         var passing: [Int32] = []
         if let startFIFO {
             let fd = open(startFIFO, BERTH_O_PATH | O_CLOEXEC)
@@ -168,15 +162,9 @@ public final class ContainerProcess: Sendable {
         var linux = RuntimeSpec.Linux()
         linux.seccomp = seccomp
         spec.linux = linux
-        let configuration: [UInt8]
         // In init: 4 is the container's pidfd, 5… the namespace files, then the console socket.
-        let config = try InitConfig(spec: spec, consoleSocketDescriptor: consoleSocket == nil ? nil : Int32(5 + namespaces.count),
-                                    joinsRunningContainer: true)
-        do {
-            configuration = Array(try JSONEncoder().encode(config))
-        } catch {
-            throw RuntimeError.invalid("cannot encode the configuration: \(error)")
-        }
+        let configuration = try InitConfig(spec: spec, consoleSocketDescriptor: consoleSocket == nil ? nil : Int32(5 + namespaces.count),
+                                           joinsRunningContainer: true).jsonDocument
         let files = try namespaces.map { namespace throws(RuntimeError) -> (type: UInt32, file: String) in
             guard let flag = Bootstrap.flags[namespace.type], let file = Self.namespaceFiles[namespace.type] else {
                 throw RuntimeError.invalid("unknown namespace type \"\(namespace.type)\"")

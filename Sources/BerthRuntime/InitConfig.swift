@@ -1,7 +1,8 @@
+import BerthCore
 import FoundationEssentials
 
 /// What a container's init receives from its creator over the init socket, as JSON.
-struct InitConfig: Codable, Sendable {
+struct InitConfig: Sendable {
     /// The container's configuration, its root an absolute path.
     var spec: RuntimeSpec
     /// Wait for `start` by opening for writing the FIFO this descriptor (O_PATH) names
@@ -34,5 +35,41 @@ struct InitConfig: Codable, Sendable {
         self.cgroup = cgroup
         seccompProgram = try spec.linux?.seccomp.map { profile throws(RuntimeError) in Data(try SeccompProgram.program(for: profile)) }
         self.spec.linux?.seccomp = nil
+    }
+}
+
+extension InitConfig: JSONReadable, JSONWritable {
+    init(json reader: inout JSONReader) throws(JSONError) {
+        var spec: RuntimeSpec?
+        try reader.beginObject()
+        while let key = try reader.nextKey() {
+            switch key {
+            case "spec": spec = try reader.read()
+            case "startFIFODescriptor": startFIFODescriptor = try reader.readOptionalInteger()
+            case "consoleSocketDescriptor": consoleSocketDescriptor = try reader.readOptionalInteger()
+            case "joinsRunningContainer": joinsRunningContainer = try reader.readBool()
+            case "staysAsInit": staysAsInit = try reader.readBool()
+            case "cgroup": cgroup = try reader.read()
+            case "seccompProgram":
+                guard let text = try reader.readOptionalString() else { continue }
+                guard let program = Data(base64Encoded: text) else { throw reader.error("seccompProgram is not base64") }
+                seccompProgram = program
+            default: try reader.skipValue()
+            }
+        }
+        guard let spec else { throw reader.missing("spec") }
+        self.spec = spec
+    }
+
+    func write(json writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("spec", spec)
+        writer.member("startFIFODescriptor", startFIFODescriptor)
+        writer.member("consoleSocketDescriptor", consoleSocketDescriptor)
+        writer.member("joinsRunningContainer", joinsRunningContainer)
+        writer.member("staysAsInit", staysAsInit)
+        writer.member("cgroup", cgroup)
+        writer.member("seccompProgram", seccompProgram?.base64EncodedString())
+        writer.endObject()
     }
 }

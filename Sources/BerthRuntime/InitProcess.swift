@@ -38,7 +38,7 @@ public enum InitProcess {
         guard message.kind == .config else { throw RuntimeError.protocolViolation("init expected its configuration") }
         let config: InitConfig
         do {
-            config = try JSONDecoder().decode(InitConfig.self, from: Data(message.payload))
+            config = try InitConfig(jsonDocument: message.payload)
         } catch {
             throw RuntimeError.protocolViolation("init could not read its configuration: \(error)")
         }

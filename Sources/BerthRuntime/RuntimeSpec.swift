@@ -1,7 +1,7 @@
 /// A container's configuration: the subset of the OCI runtime spec's `config.json` that Docker
 /// writes. Field names are the spec's; every field is optional on the wire, and fields Berth
 /// does not know are ignored, as runc ignores them.
-public struct RuntimeSpec: Codable, Sendable, Equatable {
+public struct RuntimeSpec: Sendable, Equatable {
     public var ociVersion: String = "1.0.2"
     public var process: Process?
     public var root: Root?
@@ -12,7 +12,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
 
     public init() {}
 
-    public struct Process: Codable, Sendable, Equatable {
+    public struct Process: Sendable, Equatable {
         public var terminal: Bool?
         public var user: User = User()
         public var args: [String]?
@@ -26,7 +26,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         public init() {}
     }
 
-    public struct User: Codable, Sendable, Equatable {
+    public struct User: Sendable, Equatable {
         public var uid: UInt32 = 0
         public var gid: UInt32 = 0
         public var additionalGids: [UInt32]?
@@ -40,7 +40,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
     }
 
     /// Capability names as the kernel spells them (`CAP_CHOWN`).
-    public struct Capabilities: Codable, Sendable, Equatable {
+    public struct Capabilities: Sendable, Equatable {
         public var bounding: [String]?
         public var effective: [String]?
         public var inheritable: [String]?
@@ -57,7 +57,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Rlimit: Codable, Sendable, Equatable {
+    public struct Rlimit: Sendable, Equatable {
         /// `RLIMIT_NOFILE` and the others, as the kernel names them.
         public var type: String
         public var hard: UInt64
@@ -70,7 +70,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Root: Codable, Sendable, Equatable {
+    public struct Root: Sendable, Equatable {
         /// Absolute, or relative to the bundle.
         public var path: String
         public var readonly: Bool?
@@ -81,7 +81,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Mount: Codable, Sendable, Equatable {
+    public struct Mount: Sendable, Equatable {
         public var destination: String
         public var type: String?
         public var source: String?
@@ -95,7 +95,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Linux: Codable, Sendable, Equatable {
+    public struct Linux: Sendable, Equatable {
         public var namespaces: [Namespace]?
         public var devices: [Device]?
         public var resources: Resources?
@@ -109,7 +109,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         public init() {}
     }
 
-    public struct Namespace: Codable, Sendable, Equatable {
+    public struct Namespace: Sendable, Equatable {
         /// `pid`, `network`, `mount`, `ipc`, `uts`, `user`, `cgroup`.
         public var type: String
         /// Join the namespace at this path (`/proc/PID/ns/net`) instead of creating one.
@@ -121,7 +121,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Device: Codable, Sendable, Equatable {
+    public struct Device: Sendable, Equatable {
         public var path: String
         /// `c`, `b`, `u` or `p`.
         public var type: String
@@ -143,7 +143,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Resources: Codable, Sendable, Equatable {
+    public struct Resources: Sendable, Equatable {
         public var devices: [DeviceRule]?
         public var memory: Memory?
         public var cpu: CPU?
@@ -153,7 +153,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         public init() {}
     }
 
-    public struct DeviceRule: Codable, Sendable, Equatable {
+    public struct DeviceRule: Sendable, Equatable {
         public var allow: Bool
         public var type: String?
         public var major: Int64?
@@ -169,7 +169,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Memory: Codable, Sendable, Equatable {
+    public struct Memory: Sendable, Equatable {
         public var limit: Int64?
         public var reservation: Int64?
         /// Memory plus swap (v1's `memsw`); -1 for unlimited.
@@ -180,7 +180,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         public init() {}
     }
 
-    public struct CPU: Codable, Sendable, Equatable {
+    public struct CPU: Sendable, Equatable {
         public var shares: UInt64?
         public var quota: Int64?
         public var period: UInt64?
@@ -190,20 +190,20 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         public init() {}
     }
 
-    public struct Pids: Codable, Sendable, Equatable {
+    public struct Pids: Sendable, Equatable {
         public var limit: Int64
 
         public init(limit: Int64) { self.limit = limit }
     }
 
-    public struct BlockIO: Codable, Sendable, Equatable {
+    public struct BlockIO: Sendable, Equatable {
         public var weight: UInt16?
 
         public init(weight: UInt16?) { self.weight = weight }
     }
 
     /// The OCI seccomp profile (Docker sends its default profile in this form).
-    public struct Seccomp: Codable, Sendable, Hashable {
+    public struct Seccomp: Sendable, Hashable {
         public var defaultAction: String
         public var defaultErrnoRet: UInt32?
         public var architectures: [String]?
@@ -217,7 +217,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Syscall: Codable, Sendable, Hashable {
+    public struct Syscall: Sendable, Hashable {
         public var names: [String]
         public var action: String
         public var errnoRet: UInt32?
@@ -231,7 +231,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct SyscallArgument: Codable, Sendable, Hashable {
+    public struct SyscallArgument: Sendable, Hashable {
         public var index: UInt32
         public var value: UInt64
         public var valueTwo: UInt64?

@@ -17,7 +17,7 @@ struct ContainerDirectory {
     var stateFile: String { path + "/state.json" }
 
     /// What `create` records.
-    struct Record: Codable {
+    struct Record: JSONReadable, JSONWritable {
         var id: String
         var pid: Int32
         /// Field 22 of `/proc/PID/stat` when created: a process that later takes the pid has
@@ -59,7 +59,7 @@ struct ContainerDirectory {
             throw RuntimeError(kind: .notFound, message: "container does not exist")
         }
         do {
-            return try JSONDecoder().decode(Record.self, from: Data(text.utf8))
+            return try Record(jsonDocument: Array(text.utf8))
         } catch {
             throw RuntimeError(kind: .system, message: "read \(stateFile): \(error)")
         }
@@ -68,9 +68,7 @@ struct ContainerDirectory {
     /// Replaces the state whole; unflushed, as runc's: a power loss ends its containers too.
     func save(_ record: Record) throws(RuntimeError) {
         do {
-            try DurableFile.write(Array(try JSONEncoder.goStyle(sortedKeys: false).encode(record)), to: stateFile, flushed: false)
-        } catch let error as RuntimeError {
-            throw error
+            try DurableFile.write(record.jsonDocument, to: stateFile, flushed: false)
         } catch {
             throw RuntimeError(kind: .system, message: "write \(stateFile): \(error)")
         }
@@ -103,5 +101,43 @@ struct ContainerDirectory {
             }
         }
         return found.sorted { $0.id < $1.id }
+    }
+}
+
+extension ContainerDirectory.Record {
+    init(json reader: inout JSONReader) throws(JSONError) {
+        var id: String?, pid: Int32?, startTime: UInt64 = 0, bundle = "", rootfs = "", created = ""
+        var spec: RuntimeSpec?, cgroup: Cgroup?
+        try reader.beginObject()
+        while let key = try reader.nextKey() {
+            switch key {
+            case "id": id = try reader.readString()
+            case "pid": pid = try reader.readInteger()
+            case "startTime": startTime = try reader.readInteger()
+            case "bundle": bundle = try reader.readString()
+            case "rootfs": rootfs = try reader.readString()
+            case "created": created = try reader.readString()
+            case "spec": spec = try reader.read()
+            case "cgroup": cgroup = try reader.read()
+            default: try reader.skipValue()
+            }
+        }
+        guard let id else { throw reader.missing("id") }
+        guard let pid else { throw reader.missing("pid") }
+        guard let spec else { throw reader.missing("spec") }
+        self.init(id: id, pid: pid, startTime: startTime, bundle: bundle, rootfs: rootfs, created: created, spec: spec, cgroup: cgroup)
+    }
+
+    func write(json writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("id", id)
+        writer.member("pid", pid)
+        writer.member("startTime", startTime)
+        writer.member("bundle", bundle)
+        writer.member("rootfs", rootfs)
+        writer.member("created", created)
+        writer.member("spec", spec)
+        writer.member("cgroup", cgroup)
+        writer.endObject()
     }
 }

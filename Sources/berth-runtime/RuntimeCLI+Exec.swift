@@ -33,7 +33,7 @@ extension RuntimeCLI {
         if let file = line.options["process"] {
             guard let text = SmallFile.text(absolute(file)) else { throw RuntimeError.invalid("open \(file): \(errnoText(errno))") }
             do {
-                return try JSONDecoder().decode(RuntimeSpec.Process.self, from: Data(text.utf8))
+                return try RuntimeSpec.Process(jsonDocument: Array(text.utf8))
             } catch {
                 throw RuntimeError.invalid("\(file): \(error)")
             }

@@ -72,7 +72,7 @@ extension RuntimeCLI {
         if let source = line.options["resources"] {
             let text = source == "-" ? readStandardInput() : (SmallFile.text(absolute(source)) ?? "")
             do {
-                resources = try JSONDecoder().decode(RuntimeSpec.Resources.self, from: Data(text.utf8))
+                resources = try RuntimeSpec.Resources(jsonDocument: Array(text.utf8))
             } catch {
                 throw RuntimeError.invalid("resources: \(error)")
             }
@@ -107,8 +107,7 @@ extension RuntimeCLI {
         var spec = RuntimeSpec.dockerDefaults(root: "rootfs", args: ["sh"])
         spec.process?.terminal = true
         spec.hostname = "berth"
-        let bytes = try JSONEncoder.goStyle(sortedKeys: false).encode(spec)
-        try DurableFile.write(Array(bytes), to: path)
+        try DurableFile.write(spec.jsonDocument, to: path)
     }
 
     private func readStandardInput() -> String {

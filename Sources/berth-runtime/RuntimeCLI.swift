@@ -111,7 +111,7 @@ struct RuntimeCLI {
         }
         var spec: RuntimeSpec
         do {
-            spec = try JSONDecoder().decode(RuntimeSpec.self, from: Data(text.utf8))
+            spec = try RuntimeSpec(jsonDocument: Array(text.utf8))
         } catch {
             throw RuntimeError.invalid("config.json: \(error)")
         }

@@ -69,7 +69,7 @@ struct RuntimeTool {
         spec.mounts?.append(RuntimeSpec.dockerCgroupMount)
         spec.linux?.cgroupsPath = "/\(TestCgroups.prefix)\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
         edit(&spec)
-        try JSONEncoder().encode(spec).write(to: URL(fileURLWithPath: bundle + "/config.json"))
+        try Data(spec.jsonDocument).write(to: URL(fileURLWithPath: bundle + "/config.json"))
         return bundle
     }
 
@@ -120,7 +120,7 @@ struct RuntimeCLITests {
     @Test func theShimsLifecycleCreateStartExecPauseUpdateKillDelete() async throws {
         let tool = try RuntimeTool()
         let bundle = try RuntimeTool.bundle(["sleep", "300"])
-        let spec = try JSONDecoder().decode(RuntimeSpec.self, from: Data(contentsOf: URL(fileURLWithPath: bundle + "/config.json")))
+        let spec = try RuntimeSpec(jsonDocument: Array(Data(contentsOf: URL(fileURLWithPath: bundle + "/config.json"))))
         let cgroup = try Cgroup(path: try #require(spec.linux?.cgroupsPath))
         let pidFile = TestDirectory.path("pid")
         let created = try await tool.run(["create", "--bundle", bundle, "--pid-file", pidFile, "c1"])
@@ -136,13 +136,13 @@ struct RuntimeCLITests {
         process.args = ["sh", "-c", "echo exec in $(hostname) >&2; exit 4"]
         process.env = ["PATH=/bin"]
         let processFile = TestDirectory.path("process", suffix: ".json")
-        try JSONEncoder().encode(process).write(to: URL(fileURLWithPath: processFile))
+        try Data(process.jsonDocument).write(to: URL(fileURLWithPath: processFile))
         let attached = try await tool.run(["exec", "--process", processFile, "c1"])
         #expect(attached.status == 4)
         #expect(attached.stderr == "exec in berth-test\n")
         let execPid = TestDirectory.path("exec-pid")
         process.args = ["sleep", "300"]
-        try JSONEncoder().encode(process).write(to: URL(fileURLWithPath: processFile))
+        try Data(process.jsonDocument).write(to: URL(fileURLWithPath: processFile))
         #expect(try await tool.run(["exec", "--process", processFile, "--detach", "--pid-file", execPid, "c1"]).status == 0)
         let detached = try #require(Int32(try String(contentsOfFile: execPid, encoding: .utf8)))
         let pids = try await tool.run(["ps", "--format", "json", "c1"]).stdout
@@ -186,7 +186,7 @@ struct RuntimeCLITests {
         #expect(entry["level"] as? String == "error")
         #expect(entry["msg"] as? String == "unknown capability \"CAP_NOT_A_THING\"")
         #expect(try await tool.run(["list", "-q"]).stdout == "", "no state left")
-        let spec = try JSONDecoder().decode(RuntimeSpec.self, from: Data(contentsOf: URL(fileURLWithPath: bundle + "/config.json")))
+        let spec = try RuntimeSpec(jsonDocument: Array(Data(contentsOf: URL(fileURLWithPath: bundle + "/config.json"))))
         let cgroup = try Cgroup(path: try #require(spec.linux?.cgroupsPath))
         #expect(cgroup.directories.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "no cgroup left")
 
@@ -230,7 +230,7 @@ struct RuntimeCLITests {
         #expect(run.stderr.contains(message), "\(fault): \(run.stderr)")
         let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
         #expect(!mounts.contains(bundle), "\(fault): no mount of the bundle's left on the host")
-        let spec = try JSONDecoder().decode(RuntimeSpec.self, from: Data(contentsOf: URL(fileURLWithPath: bundle + "/config.json")))
+        let spec = try RuntimeSpec(jsonDocument: Array(Data(contentsOf: URL(fileURLWithPath: bundle + "/config.json"))))
         let cgroupPath = try #require(spec.linux?.cgroupsPath)
         let cgroup = try Cgroup(path: cgroupPath)
         #expect(cgroup.directories.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "\(fault): no cgroup left")
