@@ -39,7 +39,7 @@ public enum ErrorKind: Sendable, Hashable, CustomStringConvertible {
         switch error {
         case let error as any KindedError: (error.kind, error.message)
         case is CancellationError: (.unavailable, "context canceled")
-        case is DecodingError: (.invalidParameter, "invalid JSON: \(error)")
+        case is DecodingError, is JSONError: (.invalidParameter, "invalid JSON: \(error)")
         default: (.system, String(describing: error))
         }
     }

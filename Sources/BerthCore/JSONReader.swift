@@ -185,6 +185,18 @@ public struct JSONReader {
         return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
+    /// A number as the nearest `Double`; one too large for a `Double` is an error, as with Go's
+    /// decoder.
+    public mutating func readDouble() throws(JSONError) -> Double {
+        let found = try peek()
+        guard found == .number else { throw mismatch(expected: .number, found: found) }
+        let start = position
+        try skipNumber()
+        let text = numberText(at: start)
+        guard let value = Double(text), value.isFinite else { throw error("number \(text) is out of range", at: start) }
+        return value
+    }
+
     // MARK: Optional values and arrays
 
     /// An array of strings.

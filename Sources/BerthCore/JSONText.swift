@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// JSON string literals written by hand where encoding a whole value would cost too much (error
 /// bodies, log lines), escaped as Go's `encoding/json` does so that bytes match Docker's: `<`, `>`
 /// and `&` become `\u003c`, `\u003e`, `\u0026`, and U+2028 and U+2029 are escaped too.
@@ -52,16 +50,5 @@ public enum JSONText {
         out.append(backslash)
         out.append(UInt8(ascii: "u"))
         for shift in stride(from: 12, through: 0, by: -4) { out.append(hexDigits[Int(scalar >> UInt32(shift) & 0xF)]) }
-    }
-}
-
-extension JSONEncoder {
-    /// An encoder that writes as Go's `encoding/json` does where clients can tell: slashes left
-    /// as they are (`/tmp/x`, not `\/tmp\/x`); with `sortedKeys`, keys in order, so that the same
-    /// value always gives the same bytes (stored documents whose digest names them).
-    public static func goStyle(sortedKeys: Bool = false) -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = sortedKeys ? [.withoutEscapingSlashes, .sortedKeys] : .withoutEscapingSlashes
-        return encoder
     }
 }

@@ -1,8 +1,6 @@
-import FoundationEssentials
-
 /// A parsed JSON document of unknown shape: `daemon.json` read with dockerd's type checks, the
 /// `filters` query parameter.
-public enum JSONValue: Decodable, Equatable, Sendable {
+public enum JSONValue: Decodable, JSONReadable, Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -20,6 +18,27 @@ public enum JSONValue: Decodable, Equatable, Sendable {
         else { self = .object(try container.decode([String: JSONValue].self)) }
     }
 
+    public init(json reader: inout JSONReader) throws(JSONError) {
+        switch try reader.peek() {
+        case .null:
+            _ = try reader.readNull()
+            self = .null
+        case .bool: self = .bool(try reader.readBool())
+        case .number: self = .number(try reader.readDouble())
+        case .string: self = .string(try reader.readString())
+        case .array:
+            var elements: [JSONValue] = []
+            try reader.beginArray()
+            while try reader.nextElement() { elements.append(try JSONValue(json: &reader)) }
+            self = .array(elements)
+        case .object:
+            var members: [String: JSONValue] = [:]
+            try reader.beginObject()
+            while let key = try reader.nextKey() { members[key] = try JSONValue(json: &reader) }
+            self = .object(members)
+        }
+    }
+
     /// The JSON type name as Go's decoder reports it (`string`, `number`, `bool`, …).
     public var goTypeName: String {
         switch self {
@@ -32,7 +51,8 @@ public enum JSONValue: Decodable, Equatable, Sendable {
         }
     }
 
-    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    /// The value of a whole document.
+    public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
+        try JSONValue(jsonDocument: bytes)
     }
 }

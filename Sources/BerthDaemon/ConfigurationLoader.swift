@@ -152,9 +152,6 @@ public enum ConfigurationLoader {
         let document: JSONValue
         do {
             document = try JSONValue.parse(bytes)
-        } catch DecodingError.dataCorrupted(let context) {
-            let detail = (context.underlyingError.map { "\($0)" }).map { ": \($0)" } ?? ""
-            throw fail("invalid JSON: \(context.debugDescription)\(detail)")
         } catch {
             throw fail("invalid JSON: \(error)")
         }

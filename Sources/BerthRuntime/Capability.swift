@@ -1,4 +1,7 @@
-import BerthCore
+import CBerthRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Linux capabilities by the names the OCI spec uses (`CAP_CHOWN`), with their numbers.
 public enum Capability {
@@ -26,10 +29,19 @@ public enum Capability {
     /// The capabilities in this process's bounding set: what a privileged container may get
     /// (a capability outside it cannot be raised in a child).
     public static func boundingSet() -> [String] {
-        let status = SmallFile.text("/proc/self/status") ?? ""
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapBnd:") }),
-              let mask = UInt64(line.dropFirst("CapBnd:".count).trimmingWhitespace, radix: 16) else { return [] }
-        return names.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element)
+        let words = boundingBits()
+        var held: [String] = []
+        for number in names.indices where words[number / 32] & 1 << UInt32(number % 32) != 0 { held.append(names[number]) }
+        return held
+    }
+
+    /// The bounding set as two 32-bit words, one `PR_CAPBSET_READ` per capability.
+    static func boundingBits() -> [UInt32] {
+        var words: [UInt32] = [0, 0]
+        for number in names.indices where berth_prctl(PR_CAPBSET_READ, UInt(number), 0, 0, 0) == 1 {
+            words[number / 32] |= 1 << UInt32(number % 32)
+        }
+        return words
     }
 
     /// The number of `name` (`CAP_CHOWN` or `chown`, any case).

@@ -3,7 +3,6 @@ import BerthSync
 import BerthTransport
 import CBerthRuntime
 import CBerthSys
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -84,10 +83,12 @@ public final class ContainerProcess: Sendable {
     }
 
     /// `create` on the calling thread, for a program with no cooperative pool to keep free
-    /// (`berth-runtime`). Never call it from a task.
+    /// (`berth-runtime`). Never call it from a task. `whileInitSetsUp` is blocking work done
+    /// once init's pid is known, while init builds the container (such as recording the pid).
     public static func createBlocking(spec: RuntimeSpec, binary: InitBinary, stdio: Stdio, startFIFO: String? = nil,
                                       consoleSocket: String? = nil, staysAsInit: Bool = false, cgroup: Cgroup? = nil,
-                                      whileInitStarts: (() throws -> Void)? = nil) throws -> ContainerProcess {
+                                      whileInitStarts: (() throws -> Void)? = nil,
+                                      whileInitSetsUp: ((Int32) throws -> Void)? = nil) throws -> ContainerProcess {
         let bootstrap = try Bootstrap(spec: spec)
         // The FIFO and the console socket are reached through descriptors (4, 5 in init):
         // after pivot_root their paths name nothing.
@@ -104,7 +105,7 @@ public final class ContainerProcess: Sendable {
         defer { for fd in passing { close(fd) } }
         if let consoleSocket { passing.append(try ConsoleSocket.connect(to: consoleSocket)) }
         return try launch(bootstrap: bootstrap, configuration: configuration, binary: binary, stdio: stdio, passing: passing,
-                          cgroup: cgroup, whileInitStarts: whileInitStarts)
+                          cgroup: cgroup, whileInitStarts: whileInitStarts, whileInitSetsUp: whileInitSetsUp)
     }
 
     /// Runs `process` in the running `container`: a new process that joins the namespaces of
@@ -200,7 +201,8 @@ public final class ContainerProcess: Sendable {
     /// Spawns init with `passing` as its descriptors 4…, has it take the namespace steps of
     /// `bootstrap`, sends it `configuration`, and returns once it reports ready.
     private static func launch(bootstrap: Bootstrap, configuration: [UInt8], binary: InitBinary, stdio: Stdio, passing: [Int32],
-                               cgroup: Cgroup?, whileInitStarts: (() throws -> Void)? = nil) throws -> ContainerProcess {
+                               cgroup: Cgroup?, whileInitStarts: (() throws -> Void)? = nil,
+                               whileInitSetsUp: ((Int32) throws -> Void)? = nil) throws -> ContainerProcess {
         var bootstrap = bootstrap
         if let cgroup { bootstrap.join(cgroup) }
         guard bootstrap.cgroups.count + bootstrap.joins.count <= Int(BERTH_JOIN_MAX) else {
@@ -238,6 +240,11 @@ public final class ContainerProcess: Sendable {
         do {
             try whileInitStarts?()
             try channel.send(.bootstrap, bootstrap.payload)
+            // The configuration waits in the socket for init's PID 1, which reads it once the
+            // constructor has read the bootstrap (exactly its bytes) and cloned it, and says
+            // nothing before the constructor has sent its pid. A constructor that failed and
+            // exited refuses it; its error is read next.
+            let configurationSent = (try? channel.send(.config, configuration)) != nil
             guard let reply = try channel.receive() else { throw RuntimeError.protocolViolation("init exited before it reported its pid") }
             if reply.kind == .error { throw RuntimeError(kind: .system, message: String(decoding: reply.payload, as: UTF8.self)) }
             guard reply.kind == .pid, reply.payload.count == 4 else { throw RuntimeError.protocolViolation("init sent no pid") }
@@ -253,7 +260,8 @@ public final class ContainerProcess: Sendable {
                 close(spawnedPidfd)
                 spawnedPidfd = fd
             }
-            try channel.send(.config, configuration)
+            guard configurationSent else { throw RuntimeError.protocolViolation("init exited before it read its configuration") }
+            try whileInitSetsUp?(pid)
             var console: Console?
             while true {
                 guard let message = try channel.receive() else { throw RuntimeError.protocolViolation("init exited during its set-up") }

@@ -1,5 +1,4 @@
 import BerthCore
-import FoundationEssentials
 
 /// What a container's init receives from its creator over the init socket, as JSON.
 struct InitConfig: Sendable {
@@ -22,8 +21,9 @@ struct InitConfig: Sendable {
     /// The container's cgroup, for a `cgroup` mount (`/sys/fs/cgroup`).
     var cgroup: Cgroup?
     /// `spec.linux.seccomp` compiled by the creator (`SeccompProgram`), to install as it is
-    /// (base64 in the JSON; the profile itself is not sent: init would only spend time reading it).
-    var seccompProgram: Data?
+    /// (hexadecimal in the JSON; the profile itself is not sent: init would only spend time
+    /// reading it).
+    var seccompProgram: [UInt8]?
 
     init(spec: RuntimeSpec, startFIFODescriptor: Int32? = nil, consoleSocketDescriptor: Int32? = nil,
          joinsRunningContainer: Bool = false, staysAsInit: Bool = false, cgroup: Cgroup? = nil) throws(RuntimeError) {
@@ -33,7 +33,7 @@ struct InitConfig: Sendable {
         self.joinsRunningContainer = joinsRunningContainer
         self.staysAsInit = staysAsInit
         self.cgroup = cgroup
-        seccompProgram = try spec.linux?.seccomp.map { profile throws(RuntimeError) in Data(try SeccompProgram.program(for: profile)) }
+        seccompProgram = try spec.linux?.seccomp.map { profile throws(RuntimeError) in try SeccompProgram.program(for: profile) }
         self.spec.linux?.seccomp = nil
     }
 }
@@ -52,7 +52,7 @@ extension InitConfig: JSONReadable, JSONWritable {
             case "cgroup": cgroup = try reader.read()
             case "seccompProgram":
                 guard let text = try reader.readOptionalString() else { continue }
-                guard let program = Data(base64Encoded: text) else { throw reader.error("seccompProgram is not base64") }
+                guard let program = Self.bytes(hexadecimal: text) else { throw reader.error("seccompProgram is not hexadecimal") }
                 seccompProgram = program
             default: try reader.skipValue()
             }
@@ -69,7 +69,40 @@ extension InitConfig: JSONReadable, JSONWritable {
         writer.member("joinsRunningContainer", joinsRunningContainer)
         writer.member("staysAsInit", staysAsInit)
         writer.member("cgroup", cgroup)
-        writer.member("seccompProgram", seccompProgram?.base64EncodedString())
+        writer.member("seccompProgram", seccompProgram.map(Self.hexadecimal))
         writer.endObject()
+    }
+
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func hexadecimal(_ bytes: [UInt8]) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    static func bytes(hexadecimal text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
     }
 }

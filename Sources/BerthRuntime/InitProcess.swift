@@ -1,6 +1,5 @@
 import BerthCore
 import CBerthRuntime
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,7 +62,7 @@ public enum InitProcess {
         // it (the filter allows what init does next). With no_new_privs, load it last.
         let filter = config.seccompProgram
         let noNewPrivileges = process.noNewPrivileges == true
-        if let filter, !noNewPrivileges { try SeccompProgram.load(Array(filter)) }
+        if let filter, !noNewPrivileges { try SeccompProgram.load(filter) }
         let security = ProcessSecurity(process: process)
         try security.applyBeforeUser()
         try security.setUser()
@@ -89,7 +88,7 @@ public enum InitProcess {
             guard let start = try channel.receive() else { _exit(1) }  // the creator went away
             guard start.kind == .start else { throw RuntimeError.protocolViolation("init expected start") }
         }
-        if let filter, noNewPrivileges { try SeccompProgram.load(Array(filter)) }
+        if let filter, noNewPrivileges { try SeccompProgram.load(filter) }
         if config.staysAsInit { SignalForwardingInit.run(executable, arguments: arguments, environment: environment, channel: channel) }
         berth_reset_signals()
         let argv = arguments.map { strdup($0) } + [nil]

@@ -60,7 +60,7 @@ struct ProcessSecurity {
             _ = berth_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0)
             // A capability the creator does not hold cannot be granted: a privileged container
             // gets every one it holds (the bounding set, narrowed above, says which).
-            let held = try Capability.bits(Capability.boundingSet())
+            let held = Capability.boundingBits()
             func grantable(_ names: [String]?) throws(RuntimeError) -> [UInt32] {
                 try zip(Capability.bits(names), held).map { $0 & $1 }
             }

@@ -28,9 +28,12 @@ public struct Response: Sendable {
         Response(status: status, headers: ["Content-Type": "application/json"], body: .bytes(bytes))
     }
 
-    /// A JSON body encoded from a value, ending with a newline as Go's encoder does.
+    /// A JSON body encoded from a value, ending with a newline as Go's encoder does (which
+    /// leaves slashes unescaped).
     public static func json(_ value: some Encodable, status: HTTPStatus = .ok) throws -> Response {
-        var bytes = Array(try JSONEncoder.goStyle().encode(value))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        var bytes = Array(try encoder.encode(value))
         bytes.append(10)
         return json(bytes, status: status)
     }

@@ -173,14 +173,24 @@ __attribute__((constructor)) static void berth_nsexec(void) {
 
     uint32_t pid;
     if ((bootstrap.unshare_flags & CLONE_NEWPID) || joined_pid) {
+        // The creator sends the configuration without waiting for the pid: the child must not
+        // say anything (ready, an error) before its pid is on the socket. It waits for this
+        // pipe to close, which its parent does once the pid is sent.
+        int pid_sent[2];
+        if (pipe2(pid_sent, O_CLOEXEC) != 0) fail(fd, "pipe");
         long child = clone_into(fd, cgroup2);
         if (child < 0) fail(fd, "clone");
         if (child > 0) {
             pid = (uint32_t)child;
             send_message(fd, BERTH_MSG_PID, &pid, sizeof pid);
+            close(pid_sent[1]);
             _exit(0);
         }
-        // The child: PID 1 of its namespace, on into main().
+        // The child: PID 1 of its namespace, on into main() once its pid is reported.
+        close(pid_sent[1]);
+        char byte;
+        while (read(pid_sent[0], &byte, 1) < 0 && errno == EINTR) {}
+        close(pid_sent[0]);
         if (cgroup2 >= 0) close(cgroup2);
         return;
     }

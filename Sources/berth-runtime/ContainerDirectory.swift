@@ -1,6 +1,5 @@
 import BerthCore
 import BerthRuntime
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif

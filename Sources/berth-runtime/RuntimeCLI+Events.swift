@@ -1,6 +1,5 @@
 import BerthCore
 import BerthRuntime
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,8 +33,8 @@ extension RuntimeCLI {
         }
     }
 
-    private func emit(_ event: some Encodable) throws {
-        print(String(decoding: try JSONEncoder.goStyle(sortedKeys: true).encode(event), as: UTF8.self))
+    private func emit(_ event: some JSONWritable) throws {
+        print(String(decoding: event.jsonDocument, as: UTF8.self))
         fflush(nil)  // a reader of the stream sees each event as it comes
     }
 
@@ -47,92 +46,94 @@ extension RuntimeCLI {
         throw RuntimeError.invalid("invalid interval \"\(text)\": use a duration such as 5s or 500ms")
     }
 
-    struct OOMEvent: Encodable {
-        let type = "oom"
+    struct OOMEvent: JSONWritable {
         let id: String
+
+        func write(json writer: inout JSONWriter) {
+            writer.beginObject()
+            writer.member("id", id)
+            writer.member("type", "oom")
+            writer.endObject()
+        }
     }
 
-    /// runc's `types.Event` holding `types.Stats`, with the fields this runtime fills.
-    struct StatsEvent: Encodable {
-        let type = "stats"
+    /// runc's `types.Event` holding `types.Stats`, with the fields this runtime fills; keys in
+    /// order, as they were when Foundation's encoder sorted them.
+    struct StatsEvent: JSONWritable {
         let id: String
-        let data: Data
+        let stats: CgroupStats
 
-        init(id: String, stats: CgroupStats) {
-            self.id = id
-            data = Data(stats)
+        func write(json writer: inout JSONWriter) {
+            writer.beginObject()
+            writer.key("data")
+            writer.beginObject()
+            writer.key("blkio")
+            writer.beginObject()
+            Self.write(stats.ioServiceBytes, as: "ioServiceBytesRecursive", to: &writer)
+            Self.write(stats.ioServiced, as: "ioServicedRecursive", to: &writer)
+            writer.endObject()
+            writer.key("cpu")
+            writer.beginObject()
+            writer.key("throttling")
+            writer.beginObject()
+            writer.member("periods", stats.cpu.periods)
+            writer.member("throttledPeriods", stats.cpu.throttledPeriods)
+            writer.member("throttledTime", stats.cpu.throttledTime)
+            writer.endObject()
+            writer.key("usage")
+            writer.beginObject()
+            writer.member("kernel", stats.cpu.kernel)
+            writer.key("percpu")
+            writer.beginArray()
+            for value in stats.cpu.perCPU { writer.integer(value) }
+            writer.endArray()
+            writer.member("total", stats.cpu.total)
+            writer.member("user", stats.cpu.user)
+            writer.endObject()
+            writer.endObject()
+            writer.key("memory")
+            writer.beginObject()
+            writer.member("cache", stats.memory.cache)
+            writer.key("raw")
+            writer.beginObject()
+            for (name, value) in stats.memory.raw.sorted(by: { $0.key < $1.key }) { writer.member(name, value) }
+            writer.endObject()
+            Self.write(stats.memory.swap, as: "swap", to: &writer)
+            Self.write(stats.memory.usage, as: "usage", to: &writer)
+            writer.endObject()
+            writer.key("pids")
+            writer.beginObject()
+            writer.member("current", stats.pids.current)
+            writer.member("limit", stats.pids.limit)
+            writer.endObject()
+            writer.endObject()
+            writer.member("id", id)
+            writer.member("type", "stats")
+            writer.endObject()
         }
 
-        struct Data: Encodable {
-            let cpu: CPU
-            let memory: Memory
-            let pids: Pids
-            let blkio: Blkio
-
-            init(_ stats: CgroupStats) {
-                cpu = CPU(usage: .init(total: stats.cpu.total, percpu: stats.cpu.perCPU, kernel: stats.cpu.kernel, user: stats.cpu.user),
-                          throttling: .init(periods: stats.cpu.periods, throttledPeriods: stats.cpu.throttledPeriods,
-                                            throttledTime: stats.cpu.throttledTime))
-                func entry(_ entry: CgroupStats.MemoryEntry) -> MemoryEntry {
-                    MemoryEntry(limit: entry.limit, usage: entry.usage, max: entry.max, failcnt: entry.failcnt)
-                }
-                memory = Memory(cache: stats.memory.cache, usage: entry(stats.memory.usage), swap: entry(stats.memory.swap),
-                                raw: stats.memory.raw)
-                pids = Pids(current: stats.pids.current, limit: stats.pids.limit)
-                func entries(_ list: [CgroupStats.BlockIOEntry]) -> [BlkioEntry] {
-                    list.map { BlkioEntry(major: $0.major, minor: $0.minor, op: $0.op, value: $0.value) }
-                }
-                blkio = Blkio(ioServiceBytesRecursive: entries(stats.ioServiceBytes), ioServicedRecursive: entries(stats.ioServiced))
+        private static func write(_ entries: [CgroupStats.BlockIOEntry], as key: String, to writer: inout JSONWriter) {
+            writer.key(key)
+            writer.beginArray()
+            for entry in entries {
+                writer.beginObject()
+                writer.member("major", entry.major)
+                writer.member("minor", entry.minor)
+                writer.member("op", entry.op)
+                writer.member("value", entry.value)
+                writer.endObject()
             }
+            writer.endArray()
         }
 
-        struct CPU: Encodable {
-            struct Usage: Encodable {
-                let total: UInt64
-                let percpu: [UInt64]
-                let kernel: UInt64
-                let user: UInt64
-            }
-
-            struct Throttling: Encodable {
-                let periods: UInt64
-                let throttledPeriods: UInt64
-                let throttledTime: UInt64
-            }
-
-            let usage: Usage
-            let throttling: Throttling
-        }
-
-        struct MemoryEntry: Encodable {
-            let limit: UInt64
-            let usage: UInt64
-            let max: UInt64
-            let failcnt: UInt64
-        }
-
-        struct Memory: Encodable {
-            let cache: UInt64
-            let usage: MemoryEntry
-            let swap: MemoryEntry
-            let raw: [String: UInt64]
-        }
-
-        struct Pids: Encodable {
-            let current: UInt64
-            let limit: UInt64
-        }
-
-        struct BlkioEntry: Encodable {
-            let major: UInt64
-            let minor: UInt64
-            let op: String
-            let value: UInt64
-        }
-
-        struct Blkio: Encodable {
-            let ioServiceBytesRecursive: [BlkioEntry]
-            let ioServicedRecursive: [BlkioEntry]
+        private static func write(_ entry: CgroupStats.MemoryEntry, as key: String, to writer: inout JSONWriter) {
+            writer.key(key)
+            writer.beginObject()
+            writer.member("failcnt", entry.failcnt)
+            writer.member("limit", entry.limit)
+            writer.member("max", entry.max)
+            writer.member("usage", entry.usage)
+            writer.endObject()
         }
     }
 }

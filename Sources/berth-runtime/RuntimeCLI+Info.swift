@@ -1,6 +1,5 @@
 import BerthCore
 import BerthRuntime
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,7 +45,11 @@ extension RuntimeCLI {
                 return OCIState(ociVersion: record.spec.ociVersion, id: record.id, pid: status == .stopped ? 0 : record.pid,
                                 status: status.rawValue, bundle: record.bundle, rootfs: record.rootfs, created: record.created, owner: "")
             }
-            print(String(decoding: try JSONEncoder.goStyle(sortedKeys: true).encode(states), as: UTF8.self))
+            var writer = JSONWriter()
+            writer.beginArray()
+            for state in states { writer.write(state) }
+            writer.endArray()
+            print(String(decoding: writer.bytes, as: UTF8.self))
             return
         }
         if line.flag("quiet") {

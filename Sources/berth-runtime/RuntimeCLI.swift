@@ -1,6 +1,5 @@
 import BerthCore
 import BerthRuntime
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -136,21 +135,28 @@ struct RuntimeCLI {
         do {
             let binary = try initBinary()
             let process: ContainerProcess
+            var record: ContainerDirectory.Record?
             do {
-                // The cgroup is made while init loads.
+                // The cgroup is made while init loads, the state recorded while it builds the
+                // container.
                 let resources = spec.linux?.resources
-                process = try ContainerProcess.createBlocking(spec: spec, binary: binary, stdio: .init(input: 0, output: 1, error: 2),
-                                                            startFIFO: container.fifo, consoleSocket: line.options["console-socket"],
-                                                            cgroup: cgroup, whileInitStarts: { try cgroup.create(resources) })
+                process = try ContainerProcess.createBlocking(
+                    spec: spec, binary: binary, stdio: .init(input: 0, output: 1, error: 2), startFIFO: container.fifo,
+                    consoleSocket: line.options["console-socket"], cgroup: cgroup, whileInitStarts: { try cgroup.create(resources) },
+                    whileInitSetsUp: { pid in
+                        let created = ContainerDirectory.Record(
+                            id: id, pid: pid, startTime: ProcessStat(pid: pid)?.startTime ?? 0, bundle: bundle,
+                            rootfs: spec.root?.path ?? "", created: Timestamp.rfc3339(nanoseconds: Timestamp.nowNanoseconds()),
+                            spec: spec, cgroup: cgroup)
+                        try container.save(created)
+                        record = created
+                    })
             } catch {
                 try? cgroup.destroy()
                 throw error
             }
-            let record = ContainerDirectory.Record(
-                id: id, pid: process.pid, startTime: ProcessStat(pid: process.pid)?.startTime ?? 0, bundle: bundle,
-                rootfs: spec.root?.path ?? "", created: Timestamp.rfc3339(nanoseconds: Timestamp.nowNanoseconds()),
-                spec: spec, cgroup: cgroup)
-            try container.save(record)
+            // createBlocking returns only after whileInitSetsUp has run.
+            guard let record else { throw RuntimeError(kind: .system, message: "init reported ready before its pid") }
             if let pidFile = line.options["pid-file"] {
                 try DurableFile.write(Array(String(process.pid).utf8), to: absolute(pidFile), flushed: false)
             }
@@ -211,7 +217,7 @@ struct RuntimeCLI {
         let status = container.status(of: record)
         let state = OCIState(ociVersion: record.spec.ociVersion, id: id, pid: status == .stopped ? 0 : record.pid,
                              status: status.rawValue, bundle: record.bundle, rootfs: record.rootfs, created: record.created, owner: "")
-        print(String(decoding: try JSONEncoder.goStyle(sortedKeys: true).encode(state), as: UTF8.self))
+        print(String(decoding: state.jsonDocument, as: UTF8.self))
     }
 
     private func kill(_ id: String) throws {
@@ -304,7 +310,7 @@ struct RuntimeCLI {
     ]
 
     /// runc's `state` output.
-    struct OCIState: Encodable {
+    struct OCIState: JSONWritable {
         let ociVersion: String
         let id: String
         let pid: Int32
@@ -313,5 +319,19 @@ struct RuntimeCLI {
         let rootfs: String
         let created: String
         let owner: String
+
+        /// Keys in order, as they were when Foundation's encoder sorted them.
+        func write(json writer: inout JSONWriter) {
+            writer.beginObject()
+            writer.member("bundle", bundle)
+            writer.member("created", created)
+            writer.member("id", id)
+            writer.member("ociVersion", ociVersion)
+            writer.member("owner", owner)
+            writer.member("pid", pid)
+            writer.member("rootfs", rootfs)
+            writer.member("status", status)
+            writer.endObject()
+        }
     }
 }

@@ -17,30 +17,46 @@ struct RuntimeCommandLine: Equatable {
         let description: String
     }
 
-    /// Options that take a value, by command ("" for the global ones); the others are flags.
-    private static let valued: [String: Set<String>] = [
-        "": ["root", "log", "log-format", "criu", "rootless"],
-        "create": ["bundle", "pid-file", "console-socket", "preserve-fds"],
-        "run": ["bundle", "pid-file", "console-socket", "preserve-fds"],
-        "exec": ["process", "pid-file", "console-socket", "cwd", "env", "user", "cap", "preserve-fds", "process-label",
-                 "apparmor", "additional-gids"],
-        "ps": ["format"],
-        "list": ["format"],
-        "update": ["resources", "memory", "memory-swap", "pids-limit", "cpu-shares", "cpu-quota", "cpu-period", "cpuset-cpus",
-                   "cpuset-mems", "blkio-weight"],
-        "events": ["interval"],
-        "spec": ["bundle"],
-    ]
+    // The tables are switches and arrays, not dictionaries and sets: in a process that lives a
+    // few milliseconds, each new generic type costs a metadata look-up of its own.
 
-    /// One-letter forms.
-    private static let short: [String: [Character: String]] = [
-        "create": ["b": "bundle"], "run": ["b": "bundle", "d": "detach"], "kill": ["a": "all"], "delete": ["f": "force"],
-        "exec": ["p": "process", "d": "detach", "t": "tty", "e": "env", "u": "user", "c": "cap"],
-        "ps": ["f": "format"], "list": ["f": "format", "q": "quiet"], "update": ["r": "resources"], "spec": ["b": "bundle"],
-    ]
+    /// Options of `command` ("" for the global ones) that take a value; the others are flags.
+    private static func valued(_ command: String) -> [String] {
+        switch command {
+        case "": ["root", "log", "log-format", "criu", "rootless"]
+        case "create", "run": ["bundle", "pid-file", "console-socket", "preserve-fds"]
+        case "exec": ["process", "pid-file", "console-socket", "cwd", "env", "user", "cap", "preserve-fds", "process-label",
+                      "apparmor", "additional-gids"]
+        case "ps", "list": ["format"]
+        case "update": ["resources", "memory", "memory-swap", "pids-limit", "cpu-shares", "cpu-quota", "cpu-period", "cpuset-cpus",
+                        "cpuset-mems", "blkio-weight"]
+        case "events": ["interval"]
+        case "spec": ["bundle"]
+        default: []
+        }
+    }
 
-    static let commands: Set<String> = ["create", "start", "run", "state", "kill", "delete", "exec", "pause", "resume", "ps",
-                                        "list", "features", "update", "events", "spec", "help"]
+    /// The long name of a one-letter option of `command`.
+    private static func long(_ letter: String, in command: String) -> String? {
+        switch (command, letter) {
+        case ("create", "b"), ("run", "b"), ("spec", "b"): "bundle"
+        case ("run", "d"), ("exec", "d"): "detach"
+        case ("kill", "a"): "all"
+        case ("delete", "f"): "force"
+        case ("exec", "p"): "process"
+        case ("exec", "t"): "tty"
+        case ("exec", "e"): "env"
+        case ("exec", "u"): "user"
+        case ("exec", "c"): "cap"
+        case ("ps", "f"), ("list", "f"): "format"
+        case ("list", "q"): "quiet"
+        case ("update", "r"): "resources"
+        default: nil
+        }
+    }
+
+    static let commands = ["create", "start", "run", "state", "kill", "delete", "exec", "pause", "resume", "ps",
+                           "list", "features", "update", "events", "spec", "help"]
 
     init(command: String) {
         self.command = command
@@ -62,7 +78,7 @@ struct RuntimeCommandLine: Equatable {
                 return line
             }
             let (name, inline) = split(argument)
-            if valued[""]?.contains(name) == true {
+            if valued("").contains(name) {
                 guard let value = inline ?? arguments[safe: index + 1] else { throw UsageError(description: "flag needs an argument: --\(name)") }
                 if inline == nil { index += 1 }
                 switch name {
@@ -87,13 +103,13 @@ struct RuntimeCommandLine: Equatable {
         }
         index += 1
         // The command's options, up to the first argument; `--` ends them.
-        let valuedHere = valued[line.command] ?? []
+        let valuedHere = valued(line.command)
         while index < arguments.count, arguments[index].hasPrefix("-"), arguments[index] != "-" {
             let argument = arguments[index]
             index += 1
             if argument == "--" { break }
             var (name, inline) = split(argument)
-            if !argument.hasPrefix("--"), name.count == 1, let long = short[line.command]?[name.first ?? " "] { name = long }
+            if !argument.hasPrefix("--"), name.utf8.count == 1, let long = long(name, in: line.command) { name = long }
             if valuedHere.contains(name) {
                 guard let value = inline ?? arguments[safe: index] else { throw UsageError(description: "flag needs an argument: --\(name)") }
                 if inline == nil { index += 1 }

@@ -377,11 +377,16 @@ struct ContainersCLITests {
         // count once it holds still.
         let baseline = try await daemon.child.steadyDescriptorCount()
         let before = daemon.child.descriptorTargets
-        let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
-            for index in 0..<50 { group.addTask { try await daemon.run("run", "--rm", "bb", "echo", "\(index)").status } }
-            return try await group.reduce(into: []) { $0.append($1) }
+        let failures = try await withThrowingTaskGroup(of: String?.self) { group in
+            for index in 0..<50 {
+                group.addTask {
+                    let run = try await daemon.run("run", "--rm", "bb", "echo", "\(index)")
+                    return run.status == 0 && run.stdout == "\(index)\n" ? nil : "\(run.status): \(run.stdout)\(run.stderr)"
+                }
+            }
+            return try await group.reduce(into: []) { if let failure = $1 { $0.append(failure) } }
         }
-        #expect(statuses.allSatisfy { $0 == 0 })
+        #expect(failures.isEmpty, "every run printed its line and exited 0")
         #expect(try await daemon.list().isEmpty)
         let returned = await eventually { daemon.child.openDescriptors == baseline }
         let after = daemon.child.descriptorTargets

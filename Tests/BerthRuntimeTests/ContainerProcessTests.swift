@@ -161,6 +161,23 @@ struct ContainerProcessTests {
         #expect(!mounts.contains(root), "the container's mounts stayed in its namespace")
     }
 
+    /// Init's constructor fails before it reads its configuration, which is already on its way:
+    /// the constructor's own error is what the caller gets.
+    @Test func aNamespaceThatCannotBeJoinedIsReportedByItsStep() async throws {
+        func joining(_ type: String, at path: String) throws -> RuntimeSpec {
+            var spec = try busyboxSpec(["true"])
+            let namespaces = spec.linux?.namespaces?.map { $0.type == type ? RuntimeSpec.Namespace(type: type, path: path) : $0 }
+            spec.linux?.namespaces = namespaces
+            return spec
+        }
+        let spec = try joining("network", at: "/proc/self/ns/uts")
+        let error = await #expect(throws: RuntimeError.self) { _ = try await ContainerRun.create(spec) }
+        #expect(error?.message == "setns: Invalid argument")
+        let missing = try joining("ipc", at: "/proc/self/ns/nosuch")
+        let openError = await #expect(throws: RuntimeError.self) { _ = try await ContainerRun.create(missing) }
+        #expect(openError?.message == "open namespace: No such file or directory")
+    }
+
     @Test func aRootThatDoesNotExistFailsCleanly() async throws {
         var spec = try busyboxSpec(["true"])
         spec.root = .init(path: "/nonexistent/rootfs")
