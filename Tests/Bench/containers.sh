@@ -13,6 +13,13 @@
 # Usage: Tests/Bench/containers.sh [runs]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# Removed memory cgroups still pinned by cached pages slow every container operation of both
+# daemons (see CONTRIBUTING, "Runtime figures"); sync; echo 3 > /proc/sys/vm/drop_caches frees them.
+MEMCGS=$(awk '$1 == "memory" { print $3 }' /proc/cgroups)
+echo "memory cgroups, removed ones included: $MEMCGS"
+if [ "${MEMCGS:-0}" -gt 200 ]; then
+    echo "warning: $MEMCGS memory cgroups (most of them removed, not yet freed) slow both daemons down" >&2
+fi
 RUNS=${1:-20}
 WORK=$(mktemp -d /var/tmp/berth-containers-bench-XXXXXX)
 . Tests/Bench/daemons.sh
