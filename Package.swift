@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(name: "berthd", dependencies: ["BerthDaemon", "BerthRuntime"], swiftSettings: strict),
         .executableTarget(name: "berth-runtime", dependencies: ["BerthCore", "BerthRuntime"], swiftSettings: strict),
         .executableTarget(name: "berth-bench", dependencies: ["CBerthSys"], swiftSettings: strict),
-        .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore"], swiftSettings: strict),
+        .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore", "BerthTesting"], swiftSettings: strict),
         .testTarget(name: "BerthAPITests", dependencies: ["BerthAPI", "BerthCore", "BerthServer", "BerthSync", "BerthTesting"],
                     swiftSettings: strict),
         .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthAPI", "BerthCore", "BerthSync", "CBerthSys",

@@ -1,4 +1,5 @@
 import BerthCore
+import BerthTesting
 import FoundationEssentials
 import Testing
 
@@ -173,7 +174,7 @@ import Testing
     @Test func agreesWithFoundationOnMutatedDocuments() throws {
         let seed = Array(#"{"a": [1, -2.5e3, "x\"y\u00e9", true, false, null], "b": {"c": {}, "d": []}, "e": "f"}"#.utf8)
         let alphabet = Array(#"{}[]":,.-+0123456789eE \"\\ntrfalsu"#.utf8)
-        var random = SplitMix64(seed: 0x5EED_CAFE)
+        var random = SeededGenerator(seed: 0x5EED_CAFE)
         var disagreements: [String] = []
         for _ in 0..<3000 {
             var document = seed
@@ -224,18 +225,5 @@ extension JSONReaderTests {
         } catch {
             return false
         }
-    }
-}
-
-/// A small seeded generator, so that a failing mutation test fails the same way again.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -50,7 +50,7 @@ import Testing
             let script = """
             import sys, time, docker
             for url in sys.argv[1:]:
-                c = docker.DockerClient(base_url=url)
+                c = docker.DockerClient(base_url=url, timeout=300)  # a loaded sanitizer run can stall a minute
                 assert c.ping() is True
                 v = c.version()
                 assert v["ApiVersion"] == "1.41", v

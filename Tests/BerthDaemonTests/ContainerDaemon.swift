@@ -50,7 +50,7 @@ struct ContainerDaemon {
     /// the modules `sys` and `docker` are there before `body`.
     func dockerPy(_ body: String) async throws -> ProcessRunner.Outcome {
         guard let python = ProcessRunner.find("python3") else { throw TestClientError("python3 is not installed") }
-        let script = "import sys, docker\nclient = docker.DockerClient(base_url=sys.argv[1])\n" + body
+        let script = "import sys, docker\nclient = docker.DockerClient(base_url=sys.argv[1], timeout=300)\n" + body
         return try await ProcessRunner.run(python, ["-c", script, "unix://" + child.socketPath])
     }
 

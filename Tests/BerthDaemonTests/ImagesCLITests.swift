@@ -104,7 +104,7 @@ struct ImagesCLITests {
             let tar = try await TestImage.rootfsTar(in: harness.daemon.configuration.execRoot)
             let script = """
             import sys, docker
-            c = docker.DockerClient(base_url=sys.argv[1])
+            c = docker.DockerClient(base_url=sys.argv[1], timeout=300)
             with open(sys.argv[2], "rb") as f:
                 out = c.api.import_image_from_data(f.read(), repository="pybb", tag="1")
             image = c.images.get("pybb:1")

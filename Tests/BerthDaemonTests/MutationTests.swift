@@ -3,18 +3,6 @@ import BerthTesting
 import Foundation
 import Testing
 
-/// A small, seeded, reproducible generator (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct MutationTests {
     static let seeds: [String] = [
         "GET /_ping HTTP/1.1\r\nHost: api.moby.localhost\r\nUser-Agent: Docker-Client/28.2.2 (linux)\r\n\r\n",
@@ -65,7 +53,7 @@ struct SeededGenerator: RandomNumberGenerator {
         await daemon.registerJobs()
         let seed: UInt64 = 0xB3_27_4D_11
         try await TestServer.withInMemory(daemon.makeService()) { server in
-            var random = SeededGenerator(state: seed)
+            var random = SeededGenerator(seed: seed)
             var answered = 0
             for index in 0..<3000 {
                 let base = Array(Self.seeds[index % Self.seeds.count].utf8)

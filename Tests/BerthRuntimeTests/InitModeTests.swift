@@ -43,15 +43,23 @@ struct InitModeTests {
 
     @Test func orphansAreReapedByInitAndNotWithoutIt() async throws {
         // The subshell exits at once, orphaning its `sleep` to PID 1; the command then becomes a
-        // `sleep` that reaps nobody. A `ps` run in the container a moment later tells.
+        // `sleep` that reaps nobody. `ps` in the container tells, once the orphan has exited:
+        // asked until it shows one `sleep` running and nothing else of the orphan, or the orphan
+        // as a zombie (at most 10 s: a loaded machine may take long to run the orphan at all).
         let spec = try busyboxSpec(["sh", "-c", "(sleep 0.1 &); exec sleep 30"])
         func zombies(_ container: ContainerRun.Created) async throws -> [Substring] {
-            try await Task.sleep(for: .milliseconds(700))
-            let table = try await execute(execProcess(["ps", "-o", "stat,comm"]), in: container, spec: spec).stdout
+            var lines: [Substring] = []
+            for _ in 0..<50 {
+                try await Task.sleep(for: .milliseconds(200))
+                let table = try await execute(execProcess(["ps", "-o", "stat,comm"]), in: container, spec: spec).stdout
+                lines = table.split(separator: "\n")
+                let sleeps = lines.filter { $0.hasSuffix(" sleep") }
+                if sleeps.count == 1 || lines.contains(where: { $0.hasPrefix("Z") }) { break }
+            }
             try container.process.signal(SIGKILL)
             _ = try await container.exit()
             close(container.out)
-            return table.split(separator: "\n").filter { $0.hasPrefix("Z") }
+            return lines.filter { $0.hasPrefix("Z") }
         }
         #expect(try await zombies(try await startWithInit(spec)).isEmpty, "init reaped the orphan")
         let plain = try await ContainerRun.create(spec)
