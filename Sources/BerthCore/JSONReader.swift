@@ -207,11 +207,25 @@ public struct JSONReader {
         return strings
     }
 
-    /// A value of `T`, or nil for `null`.
+    /// A string, or nil for `null`.
+    public mutating func readOptionalString() throws(JSONError) -> String? {
+        try readNull() ? nil : readString()
+    }
+
+    /// An array of strings, or nil for `null`.
+    public mutating func readOptionalStrings() throws(JSONError) -> [String]? {
+        try readNull() ? nil : readStrings()
+    }
+
+    /// An integer, or nil for `null`.
     @inlinable
-    public mutating func readOptional<T>(_ read: (inout JSONReader) throws(JSONError) -> T) throws(JSONError) -> T? {
-        if try readNull() { return nil }
-        return try read(&self)
+    public mutating func readOptionalInteger<T: FixedWidthInteger>(_ type: T.Type = T.self) throws(JSONError) -> T? {
+        try readNull() ? nil : readInteger(T.self)
+    }
+
+    /// A Boolean, or nil for `null`.
+    public mutating func readOptionalBool() throws(JSONError) -> Bool? {
+        try readNull() ? nil : readBool()
     }
 
     /// An array whose elements `read` reads, or nil for `null`.

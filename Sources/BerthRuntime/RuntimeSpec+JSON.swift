@@ -12,11 +12,11 @@ extension RuntimeSpec: JSONReadable, JSONWritable {
         try reader.beginObject()
         while let key = try reader.nextKey() {
             switch key {
-            case "ociVersion": ociVersion = try reader.readOptional { r throws(JSONError) in try r.readString() } ?? ociVersion
+            case "ociVersion": ociVersion = try reader.readOptionalString() ?? ociVersion
             case "process": process = try reader.read()
             case "root": root = try reader.read()
-            case "hostname": hostname = try reader.readOptional { r throws(JSONError) in try r.readString() }
-            case "domainname": domainname = try reader.readOptional { r throws(JSONError) in try r.readString() }
+            case "hostname": hostname = try reader.readOptionalString()
+            case "domainname": domainname = try reader.readOptionalString()
             case "mounts": mounts = try reader.readArray(of: Mount.self)
             case "linux": linux = try reader.read()
             default: try reader.skipValue()
@@ -34,28 +34,6 @@ extension RuntimeSpec: JSONReadable, JSONWritable {
         writer.member("mounts", mounts)
         writer.member("linux", linux)
         writer.endObject()
-    }
-}
-
-extension JSONReader {
-    /// A string, or nil for `null`.
-    mutating func readOptionalString() throws(JSONError) -> String? {
-        try readNull() ? nil : readString()
-    }
-
-    /// An array of strings, or nil for `null`.
-    mutating func readOptionalStrings() throws(JSONError) -> [String]? {
-        try readNull() ? nil : readStrings()
-    }
-
-    /// An integer, or nil for `null`.
-    mutating func readOptionalInteger<T: FixedWidthInteger>(_ type: T.Type = T.self) throws(JSONError) -> T? {
-        try readNull() ? nil : readInteger(T.self)
-    }
-
-    /// A Boolean, or nil for `null`.
-    mutating func readOptionalBool() throws(JSONError) -> Bool? {
-        try readNull() ? nil : readBool()
     }
 }
 

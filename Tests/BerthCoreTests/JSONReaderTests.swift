@@ -23,8 +23,8 @@ import Testing
             while let key = try reader.nextKey() {
                 switch key {
                 case "name": name = try reader.readString()
-                case "count": count = try reader.readOptional { r throws(JSONError) in try r.readInteger() }
-                case "tags": tags = try reader.readOptional { r throws(JSONError) in try r.readStrings() }
+                case "count": count = try reader.readOptionalInteger()
+                case "tags": tags = try reader.readOptionalStrings()
                 case "nested": nested = try reader.readArray(of: Member.self)
                 default: try reader.skipValue()
                 }
