@@ -53,6 +53,8 @@ public final class ConnectionRegistry: Sendable {
         var nextID: UInt64 = 0
         var accepted: UInt64 = 0
         var acceptedByListener: [String: UInt64] = [:]
+        /// The sweeper, waiting while there is no connection (`waitForConnection`).
+        var parkedSweeper: CheckedContinuation<Void, Never>?
     }
 
     private let registry = Locked(Registry())
@@ -68,7 +70,7 @@ public final class ConnectionRegistry: Sendable {
     /// hangs up during a slow request. Nil when the server is shutting down (close it at once).
     func register(_ channel: any ByteChannel, counter: ByteCounter, listener: String) -> ConnectionRecord? {
         guard !isShuttingDown else { return nil }
-        let record = registry.withLock { r -> ConnectionRecord in
+        let (record, sweeper) = registry.withLock { r -> (ConnectionRecord, CheckedContinuation<Void, Never>?) in
             r.nextID += 1
             r.accepted += 1
             r.acceptedByListener[listener, default: 0] += 1
@@ -76,8 +78,10 @@ public final class ConnectionRegistry: Sendable {
                                           schedule: schedule)
             r.slots[r.nextID] = r.records.count
             r.records.append(record)
-            return record
+            defer { r.parkedSweeper = nil }
+            return (record, r.parkedSweeper)
         }
+        sweeper?.resume()
         record.adoptCurrentTask()
         // A shutdown that began meanwhile may have missed the new record; it must not stay.
         guard !isShuttingDown else {
@@ -125,9 +129,48 @@ public final class ConnectionRegistry: Sendable {
     /// `enforceShutdownDeadline`).
     func beginShutdown(deadline: ContinuousClock.Instant?) {
         schedule.begin(deadline: deadline)
+        wakeSweeper()
         for record in allRecords() {
             record.interrupt { state, _ in state == .idle || state == .hijacked }
         }
+    }
+
+    /// Returns once a connection is open, the shutdown has begun, the calling task is cancelled,
+    /// or `limit` has passed: the sweeper of an idle daemon waits here instead of waking every
+    /// sweep interval.
+    func waitForConnection(atMost limit: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: limit) }
+            group.addTask { await self.parkUntilConnection() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// The unbounded wait of `waitForConnection`: cancelling it wakes it.
+    private func parkUntilConnection() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                // Checked under the lock that `register` takes, after `beginShutdown` set its flag
+                // and after cancellation is flagged: a wake-up that came first is seen here.
+                let parked = registry.withLock { r -> Bool in
+                    guard r.records.isEmpty, !isShuttingDown, !Task.isCancelled else { return false }
+                    r.parkedSweeper = continuation
+                    return true
+                }
+                if !parked { continuation.resume() }
+            }
+        } onCancel: {
+            wakeSweeper()
+        }
+    }
+
+    private func wakeSweeper() {
+        let parked = registry.withLock { r in
+            defer { r.parkedSweeper = nil }
+            return r.parkedSweeper
+        }
+        parked?.resume()
     }
 
     /// Once the shutdown deadline has passed, cancels every connection still open (their requests

@@ -81,12 +81,22 @@ public final class Server: Sendable {
             group.addTask { [self] in
                 // A request may need a watch until a few sweeps after it began; deadlines are
                 // seconds long. So a server with no new requests passes over its connections only
-                // every tenth sweep: thousands of idle connections then cost almost nothing.
+                // every tenth sweep: thousands of idle connections then cost almost nothing. With
+                // no connection at all there is nothing to sweep: it waits for one.
                 let watchSweeps = Int(configuration.hangUpWatchDelay / configuration.sweepInterval) + 2
                 var lastBegun = connections.requestsBegun
                 var quietSweeps = 0
                 var tick = 0
                 while !Task.isCancelled {
+                    if connections.openCount == 0 {
+                        if shutdown.isOpen { return }
+                        if !DescriptorReserve.shared.isHeld { DescriptorReserve.shared.restore() }
+                        // At most a second: the unbounded wait coincided once with a CI run
+                        // that hung (not reproduced since), and a bound keeps any wake-up it
+                        // might miss from costing more than that.
+                        await connections.waitForConnection(atMost: .seconds(1))
+                        continue
+                    }
                     try? await Task.sleep(for: configuration.sweepInterval)
                     tick += 1
                     let begun = connections.requestsBegun
