@@ -21,30 +21,23 @@ public final class ContainerProcess: Sendable {
     public let pid: Int32
     /// The terminal's master when the process asked for one (`terminal: true`), else nil.
     public let console: Console?
-    /// A pidfd of PID 1: it names that process only, so signalling through it after the exit
-    /// fails (ESRCH) instead of reaching a process that took the number over.
-    let pidfd: Int32
+    /// PID 1 held by its pidfd: signals and the exit go through it.
+    private let handle: ProcessHandle
+    /// A pidfd of PID 1 (the handle's): it names that process only.
+    var pidfd: Int32 { handle.pidfd }
     private let channel: InitChannel
-    private let state = Locked(State())
-
-    private struct State {
-        var exit: ExitStatus?
-        var waiters: [UInt64: CheckedContinuation<ExitStatus, any Error>] = [:]
-        var nextWaiter: UInt64 = 0
-        var monitoring = false
-        var channelOpen = true
-    }
+    /// Whether the conversation with init is still open (it closes at start).
+    private let channelOpen = Locked(true)
 
     private init(pid: Int32, pidfd: Int32, channel: InitChannel, console: Console?) {
         self.pid = pid
         self.console = console
-        self.pidfd = pidfd
+        self.handle = ProcessHandle(pid: pid, pidfd: pidfd)
         self.channel = channel
     }
 
     deinit {
-        close(pidfd)
-        if state.withLock({ $0.channelOpen }) { close(channel.fd) }
+        if channelOpen.withLock({ $0 }) { close(channel.fd) }
     }
 
     /// What the container's process reads and writes: descriptors of the creator that become
@@ -302,8 +295,8 @@ public final class ContainerProcess: Sendable {
     public func startBlocking() throws {
         try channel.send(.start)
         let reply = try channel.receive()
-        state.withLock { state in
-            state.channelOpen = false
+        channelOpen.withLock { open in
+            open = false
             close(channel.fd)
         }
         // The socket closed at exec: the command runs.
@@ -314,95 +307,19 @@ public final class ContainerProcess: Sendable {
 
     /// Waits on the calling thread until PID 1 exits, for a program whose only waiter this is
     /// (see `createBlocking`); tasks waiting with `wait` get the same status.
-    public func waitBlocking() throws -> ExitStatus {
-        if let exit = state.withLock({ $0.exit }) { return exit }
-        var status: Int32 = 0, signal: Int32 = 0
-        while berth_pidfd_wait(pidfd, 0, &status, &signal) != 0 {
-            guard errno == EINTR else {
-                // A task's monitor reaped it first: its status is recorded.
-                if let exit = state.withLock({ $0.exit }) { return exit }
-                throw RuntimeError.system("waitid", errno)
-            }
-        }
-        let exit = ExitStatus(code: status, signal: signal == 0 ? nil : signal)
-        let waiters = state.withLock { state in
-            state.exit = exit
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
-        }
-        for waiter in waiters { waiter.resume(returning: exit) }
-        return exit
-    }
+    public func waitBlocking() throws(RuntimeError) -> ExitStatus { try handle.waitBlocking() }
 
     /// Sends `signal` to PID 1. A container that has exited is `notFound`.
-    public func signal(_ number: Int32) throws {
-        guard berth_pidfd_send_signal(pidfd, number) == 0 else {
-            if errno == ESRCH { throw RuntimeError(kind: .notFound, message: "the container's process has exited") }
-            throw RuntimeError.system("kill", errno)
+    public func signal(_ number: Int32) throws(RuntimeError) {
+        do throws(RuntimeError) {
+            try handle.signal(number)
+        } catch {
+            if error.kind == .notFound { throw RuntimeError(kind: .notFound, message: "the container's process has exited") }
+            throw error
         }
     }
 
     /// Waits until PID 1 exits and returns how. Any number of callers may wait; each gets the
     /// status, and a cancelled one stops waiting without disturbing the others.
-    public func wait() async throws -> ExitStatus {
-        let id = state.withLock { state in
-            state.nextWaiter += 1
-            return state.nextWaiter
-        }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ExitStatus, any Error>) in
-                let startMonitor = state.withLock { state -> Bool in
-                    if let exit = state.exit {
-                        continuation.resume(returning: exit)
-                        return false
-                    }
-                    if Task.isCancelled {
-                        continuation.resume(throwing: CancellationError())
-                        return false
-                    }
-                    state.waiters[id] = continuation
-                    defer { state.monitoring = true }
-                    return !state.monitoring
-                }
-                if startMonitor { Task { await self.monitor() } }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(throwing: CancellationError())
-        }
-    }
-
-    /// Waits for the pidfd to turn readable on the reactor, reaps PID 1, and answers every waiter.
-    private func monitor() async {
-        let outcome: Result<ExitStatus, any Error>
-        do {
-            let reactor = Reactor.shared
-            try reactor.register(pidfd)
-            defer { reactor.deregister(pidfd) }
-            while true {
-                var status: Int32 = 0, signal: Int32 = 0
-                if berth_pidfd_wait(pidfd, 1, &status, &signal) == 0 {
-                    outcome = .success(ExitStatus(code: status, signal: signal == 0 ? nil : signal))
-                    break
-                }
-                guard errno == EAGAIN else { throw RuntimeError.system("waitid", errno) }
-                try await reactor.wait(for: .read, pidfd)
-            }
-        } catch {
-            outcome = .failure(error)
-        }
-        let waiters = state.withLock { state in
-            if case .success(let exit) = outcome { state.exit = exit }
-            state.monitoring = false
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
-        }
-        for waiter in waiters { waiter.resume(with: outcome) }
-    }
-}
-
-/// How a container's PID 1 ended: its exit code, or 128 + the signal that killed it.
-public struct ExitStatus: Sendable, Equatable {
-    public let code: Int32
-    /// The signal that killed it, if one did.
-    public let signal: Int32?
+    public func wait() async throws -> ExitStatus { try await handle.wait() }
 }

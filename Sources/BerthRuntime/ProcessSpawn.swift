@@ -13,9 +13,10 @@ enum ProcessSpawn {
     }
 
     /// Starts `program` with `arguments` (its name first) and `environment`; `descriptors[i]`
-    /// becomes the child's descriptor i. Returns its pid and a pidfd (the caller closes it).
+    /// becomes the child's descriptor i; it runs in `directory` if one is given. Returns its pid
+    /// and a pidfd (the caller closes it).
     static func start(_ program: Program, arguments: [String], environment: [String], descriptors: [Int32],
-                      newSession: Bool = false) -> (pid: Int32, pidfd: Int32, error: Int32) {
+                      newSession: Bool = false, directory: String? = nil) -> (pid: Int32, pidfd: Int32, error: Int32) {
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { (text: String) in strdup(text) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { (text: String) in strdup(text) } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
@@ -26,6 +27,8 @@ enum ProcessSpawn {
         case .path(let text): (path, descriptor) = (text, -1)
         case .descriptor(let fd): (path, descriptor) = ("", fd)
         }
+        let cwd = directory.map { strdup($0) }
+        defer { free(cwd ?? nil) }
         let pid = path.withCString { pathPointer in
             argv.withUnsafeBufferPointer { argvPointer in
                 envp.withUnsafeBufferPointer { envpPointer in
@@ -39,6 +42,7 @@ enum ProcessSpawn {
                         request.fd_count = Int32(fds.count)
                         request.new_session = newSession ? 1 : 0
                         request.controlling_tty = -1
+                        request.cwd = UnsafePointer(cwd ?? nil)
                         return berth_spawn(&request, &pidfd)
                     }
                 }
