@@ -52,7 +52,11 @@ struct ImageServiceTests {
         #expect(inspect.Architecture == "amd64" && inspect.Os == "linux")
         #expect(inspect.GraphDriver.Name == "overlay2")
         #expect(try await images.inspect(String(id.dropFirst(7).prefix(12))).Id == id, "a short ID finds it")
-        await #expect(throws: APIError.notFound("No such image: bb:latest")) { _ = try await images.history("bb") }
+        // "bb" is bb:latest, which does not exist; an image whose ID begins with "bb" (1 in 256:
+        // the ID covers the creation time) is found by that short ID instead, as dockerd does.
+        if !id.dropFirst(7).hasPrefix("bb") {
+            await #expect(throws: APIError.notFound("No such image: bb:latest")) { _ = try await images.history("bb") }
+        }
         let entries = try await images.history("bb:1")
         #expect(entries.count == 1 && entries[0].Id == id && entries[0].Tags == ["bb:1"])
         #expect(entries[0].Size == inspect.Size)
