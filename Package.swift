@@ -75,7 +75,8 @@ let package = Package(
                                                             "BerthTesting", "BerthTransport"], swiftSettings: strict),
         .testTarget(name: "BerthEngineTests", dependencies: ["BerthCore", "BerthSync", "BerthEngine"], swiftSettings: strict),
         .testTarget(name: "BerthDaemonTests", dependencies: ["BerthCore", "BerthSync", "BerthDaemon", "BerthEngine", "BerthHTTP",
-                                                            "BerthLogging", "BerthServer", "BerthTesting", "BerthTransport"],
+                                                            "BerthLogging", "BerthRuntime", "BerthServer", "BerthTesting",
+                                                            "BerthTransport", "CBerthRuntime"],
                     swiftSettings: strict),
         // Checks the package itself: every target's dependencies match its imports.
         .testTarget(name: "ManifestTests", swiftSettings: strict),

@@ -1,19 +1,19 @@
 @testable import BerthDaemon
 import BerthCore
+import BerthRuntime
 import BerthSync
 import BerthTesting
 import Foundation
 
 /// A `berthd` child process (the binary built next to the tests) on a temporary unix socket.
 final class ChildDaemon: Sendable {
-    let process: Process
+    let process: ProcessHandle
     let directory: String
     let socketPath: String
     let pidfile: String
     let logPath: String
     /// When the child was started.
     let started = ContinuousClock.now
-    private let exitStatus: ExitStatus
 
     /// The built `berthd`: `swift test` builds it next to the test binary.
     static var binary: String? { BuiltExecutable.path("berthd") }
@@ -24,10 +24,11 @@ final class ChildDaemon: Sendable {
     ///   - hosts: the `-H` values (default: a unix socket in a temporary directory).
     ///   - launcher: a program that runs `berthd` (such as `systemd-socket-activate -l PATH`).
     ///   - waitFor: a path that appears once the daemon (or launcher) listens; nil to not wait.
-    ///   - stderr: where the child's standard error goes (default: `logPath`, read by `log`).
+    ///   - stderr: the descriptor the child's standard error goes to (default: `logPath`, read
+    ///     by `log`).
     ///   - dataRoot: the data root (default: one in the child's own directory).
     init(arguments: [String] = [], hosts: [String]? = nil, launcher: [String] = [], environment: [String: String] = [:],
-         waitFor: String?? = .none, stderr: FileHandle? = nil, dataRoot: String? = nil) async throws {
+         waitFor: String?? = .none, stderr: Int32? = nil, dataRoot: String? = nil) async throws {
         guard let binary = Self.binary else { throw TestClientError("berthd is not built next to the tests") }
         directory = TestDirectory.path("child")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -35,58 +36,52 @@ final class ChildDaemon: Sendable {
         pidfile = directory + "/berthd.pid"
         logPath = directory + "/berthd.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process = Process()
         let daemonArguments = (hosts ?? ["unix://\(socketPath)"]).flatMap { ["-H", $0] }
             + ["--pidfile", pidfile, "--data-root", dataRoot ?? directory + "/data", "--exec-root", directory + "/exec",
                "--config-file", "/dev/null"] + arguments
-        if launcher.isEmpty {
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = daemonArguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: launcher[0])
-            process.arguments = Array(launcher.dropFirst()) + [binary] + daemonArguments
+        let (program, programArguments) = launcher.isEmpty
+            ? (binary, daemonArguments) : (launcher[0], Array(launcher.dropFirst()) + [binary] + daemonArguments)
+        let logFile = open(logPath, O_WRONLY | O_APPEND | O_CLOEXEC)
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer {
+            close(logFile)
+            close(null)
         }
         // A daemon exits without tearing its objects down; LeakSanitizer's exit-time check would
-        // change the exit status the tests look at, so sanitized children skip it.
-        let sanitizer = underAddressSanitizer ? ["ASAN_OPTIONS": "detect_leaks=0"] : [:]
-        process.environment = ProcessInfo.processInfo.environment.merging(sanitizer) { $1 }.merging(environment) { $1 }
-        let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardError = stderr ?? logFile
-        process.standardOutput = logFile
-        process.standardInput = FileHandle.nullDevice
-        let status = ExitStatus()
-        exitStatus = status
-        process.terminationHandler = { process in status.set(process.terminationStatus) }
-        try process.run()
+        // change the exit status the tests look at, so sanitized children skip it (ProcessRunner).
+        process = try await ProcessRunner.start(program, programArguments, environment: environment,
+                                                stdin: null, stdout: logFile, stderr: stderr ?? logFile)
+        // Someone must wait for the exit for `exitStatus` to be known.
+        Task { [process] in _ = try? await process.wait() }
         // Bounded wait for the socket file.
         let marker: String? = switch waitFor {
         case .none: hosts == nil ? socketPath : nil
         case .some(let path): path
         }
         if let marker {
-            for _ in 0..<500 where !FileManager.default.fileExists(atPath: marker) && exitStatus.value == nil {
+            for _ in 0..<500 where !FileManager.default.fileExists(atPath: marker) && process.exitStatus == nil {
                 try await Task.sleep(for: .milliseconds(10))
             }
             guard FileManager.default.fileExists(atPath: marker) else { throw TestClientError("berthd did not start: \(log)") }
         }
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
 
     /// A test that ends early (a thrown error, a failed `#require`) never reaches its clean-up:
     /// the daemon it started is asked to shut down then, which stops its containers, unmounts
     /// their roots and removes their cgroups before it exits.
     deinit {
-        if exitStatus.value == nil { kill(pid, SIGTERM) }
+        if process.exitStatus == nil { try? process.signal(SIGTERM) }
     }
 
-    func signal(_ number: Int32) { kill(pid, number) }
+    func signal(_ number: Int32) { try? process.signal(number) }
 
     /// The exit status, waiting up to `limit` for it; nil if still running then.
     func waitForExit(limit: Duration = .seconds(20)) async throws -> Int32? {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
-            if let status = exitStatus.value { return status }
+            if let exit = process.exitStatus { return exit.code }
             try await Task.sleep(for: .milliseconds(10))
         }
         return nil
@@ -122,13 +117,13 @@ final class ChildDaemon: Sendable {
     /// For `defer`: kills the child at once, so it cannot outlive a test process that ends
     /// right after, and removes its files in the background.
     func stopSoon() {
-        if exitStatus.value == nil { kill(pid, SIGKILL) }
+        if process.exitStatus == nil { try? process.signal(SIGKILL) }
         Task { await stop() }
     }
 
     func stop() async {
-        if exitStatus.value == nil {
-            kill(pid, SIGKILL)
+        if process.exitStatus == nil {
+            try? process.signal(SIGKILL)
             _ = try? await waitForExit(limit: .seconds(5))
         }
         try? FileManager.default.removeItem(atPath: directory)
@@ -137,13 +132,6 @@ final class ChildDaemon: Sendable {
 
 /// Process files (`/proc`, `/sys`) are only there on Linux.
 func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
-
-/// A child's exit status, set by the termination handler.
-final class ExitStatus: Sendable {
-    private let status = Locked<Int32?>(nil)
-    func set(_ value: Int32) { status.withLock { $0 = value } }
-    var value: Int32? { status.withLock { $0 } }
-}
 
 /// Whether these tests (and the berthd built with them) run under AddressSanitizer, whose runtime
 /// quarantines freed memory and needs descriptors of its own: resource bounds measure it, not berthd.

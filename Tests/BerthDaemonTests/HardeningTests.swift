@@ -1,6 +1,8 @@
 @testable import BerthDaemon
 import BerthCore
+import BerthRuntime
 import BerthTesting
+import CBerthRuntime
 import Foundation
 import Testing
 
@@ -89,21 +91,31 @@ struct HardeningTests {
         try await events.send(TestClient.encode("GET", "/v1.41/events"))
         #expect(try await events.readHead().status == 200)
 
-        func hold(_ count: Int) throws -> Process {
-            let helper = Process()
-            helper.executableURL = URL(fileURLWithPath: bench)
-            helper.arguments = ["--unix", daemon.socketPath, "--hold", String(count)]
-            helper.standardInput = Pipe()
-            helper.standardOutput = FileHandle.nullDevice
-            try helper.run()
-            return helper
+        /// A helper holding `count` connections until its standard input ends, and the write end
+        /// of that input.
+        func hold(_ count: Int) async throws -> (process: ProcessHandle, input: Int32) {
+            var ends: [Int32] = [-1, -1]
+            try #require(berth_pipe_cloexec(&ends) == 0)
+            let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+            defer {
+                close(ends[0])
+                close(null)
+            }
+            let helper = try await ProcessRunner.start(bench, ["--unix", daemon.socketPath, "--hold", String(count)],
+                                                       stdin: ends[0], stdout: null, stderr: STDERR_FILENO)
+            return (helper, ends[1])
         }
         /// How many connections a helper holds.
-        func holding(_ helper: Process) -> Int {
-            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(helper.processIdentifier)/fd"))?.count ?? 0) - 3
+        func holding(_ helper: (process: ProcessHandle, input: Int32)) -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(helper.process.pid)/fd"))?.count ?? 0) - 3
         }
-        var helpers = [try hold(descriptors / 2), try hold(descriptors / 2)]
-        defer { for helper in helpers { kill(helper.processIdentifier, SIGKILL) } }
+        var helpers = [try await hold(descriptors / 2), try await hold(descriptors / 2)]
+        defer {
+            for helper in helpers {
+                try? helper.process.signal(SIGKILL)
+                close(helper.input)
+            }
+        }
         for _ in 0..<1200 where helpers.contains(where: { holding($0) < descriptors / 2 }) {
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -112,7 +124,7 @@ struct HardeningTests {
         // The daemon has taken in what it was sent (its CPU time stops growing). Shedding left it
         // some slack: a few hundred more silent connections take it to its limit again.
         try await waitUntilQuiet(daemon.pid)
-        helpers.append(try hold(256))
+        helpers.append(try await hold(256))
         for _ in 0..<200 where holding(helpers[2]) < 256 {
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -212,8 +224,13 @@ struct HardeningTests {
     @Test func aStandardErrorNobodyReadsNeverStallsRequests() async throws {
         // Debug level logs two lines per request into a pipe that is never read: the pipe fills
         // after a few hundred requests, then the log's buffer, then lines are dropped.
-        let pipe = Pipe()
-        let daemon = try await ChildDaemon(arguments: ["--debug"], stderr: pipe.fileHandleForWriting)
+        var pipe: [Int32] = [-1, -1]
+        try #require(berth_pipe_cloexec(&pipe) == 0)
+        defer {
+            close(pipe[0])
+            close(pipe[1])
+        }
+        let daemon = try await ChildDaemon(arguments: ["--debug"], stderr: pipe[1])
         defer { daemon.stopSoon() }
         let client = try await daemon.client()
         var answered = 0
@@ -225,7 +242,6 @@ struct HardeningTests {
         // Exit does not wait for the stuck descriptor beyond its flush timeout.
         daemon.signal(SIGTERM)
         #expect(try await daemon.waitForExit(limit: .seconds(20)) == 0)
-        withExtendedLifetime(pipe) {}
     }
 
     @Test(.enabled(if: TestImage.available && ProcessRunner.dockerCLI != nil, "needs busybox-static, tar and the docker CLI"))

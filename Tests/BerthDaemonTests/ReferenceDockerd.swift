@@ -1,3 +1,4 @@
+import BerthRuntime
 import BerthSync
 import BerthTesting
 import Foundation
@@ -25,8 +26,7 @@ final class ReferenceDockerd: Sendable {
 
     let directory: String
     let socket: String
-    private let process: Process
-    private let exited = ExitStatus()
+    private let process: ProcessHandle
 
     static var binary: String? { ProcessRunner.find("dockerd") }
 
@@ -35,19 +35,21 @@ final class ReferenceDockerd: Sendable {
         directory = TestDirectory.path("dockerd")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         socket = directory + "/docker.sock"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--data-root", directory + "/data", "--exec-root", directory + "/exec", "--pidfile", directory + "/pid",
-                             "-H", "unix://" + socket, "--iptables=false", "--bridge=none"] + arguments
         let log = directory + "/dockerd.log"
-        try Data().write(to: URL(fileURLWithPath: log))
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardError = process.standardOutput
-        process.standardInput = FileHandle.nullDevice
-        let status = exited
-        process.terminationHandler = { status.set($0.terminationStatus) }
-        try process.run()
-        for _ in 0..<300 where !FileManager.default.fileExists(atPath: socket) && exited.value == nil {
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let logFile = open(log, O_WRONLY | O_APPEND | O_CLOEXEC)
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer {
+            close(logFile)
+            close(null)
+        }
+        process = try await ProcessRunner.start(binary, ["--data-root", directory + "/data", "--exec-root", directory + "/exec",
+                                                         "--pidfile", directory + "/pid", "-H", "unix://" + socket,
+                                                         "--iptables=false", "--bridge=none"] + arguments,
+                                                stdin: null, stdout: logFile, stderr: logFile)
+        // Someone must wait for the exit for `exitStatus` to be known.
+        Task { [process] in _ = try? await process.wait() }
+        for _ in 0..<300 where !FileManager.default.fileExists(atPath: socket) && process.exitStatus == nil {
             try await Task.sleep(for: .milliseconds(50))
         }
         guard FileManager.default.fileExists(atPath: socket) else {
@@ -62,9 +64,9 @@ final class ReferenceDockerd: Sendable {
 
     /// Stops dockerd (and the containerd it started), waits for it, and removes its files.
     private func stop() async {
-        if exited.value == nil { kill(process.processIdentifier, SIGTERM) }
-        for _ in 0..<400 where exited.value == nil { try? await Task.sleep(for: .milliseconds(25)) }
-        if exited.value == nil { kill(process.processIdentifier, SIGKILL) }
+        if process.exitStatus == nil { try? process.signal(SIGTERM) }
+        for _ in 0..<400 where process.exitStatus == nil { try? await Task.sleep(for: .milliseconds(25)) }
+        if process.exitStatus == nil { try? process.signal(SIGKILL) }
         // Whatever it left mounted under its data root goes before the files do.
         if let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) {
             for line in mounts.split(separator: "\n").reversed() {

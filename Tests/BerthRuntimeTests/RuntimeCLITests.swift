@@ -26,30 +26,24 @@ struct RuntimeTool {
     /// Runs `berth-runtime --root <root> <arguments>` with `input` on stdin, waiting at most 30 s.
     func run(_ arguments: [String], input: String? = nil, global: [String] = []) async throws -> Outcome {
         let tool = try #require(Self.path)
-        let out = TestDirectory.path("out"), err = TestDirectory.path("err")
-        try Data().write(to: URL(fileURLWithPath: out))
-        try Data().write(to: URL(fileURLWithPath: err))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["--root", root] + global + arguments
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        let stdin = Pipe()
-        process.standardInput = stdin
-        let exited = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
+        let out = TestDirectory.path("out"), err = TestDirectory.path("err"), inputPath = TestDirectory.path("in")
+        try Data(input.map { Array($0.utf8) } ?? []).write(to: URL(fileURLWithPath: inputPath))
+        let descriptors = [open(inputPath, O_RDONLY | O_CLOEXEC), open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600),
+                           open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)]
+        defer { for fd in descriptors where fd >= 0 { close(fd) } }
+        guard !descriptors.contains(-1) else { throw RuntimeError.system("open the files for berth-runtime", errno) }
+        let process = try await ProcessHandle.start(tool, arguments: [tool, "--root", root] + global + arguments,
+                                                    environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" },
+                                                    descriptors: descriptors)
         let status = try await withThrowingTaskGroup(of: Int32?.self) { group in
-            group.addTask { await exited.stream.first { _ in true } }
+            group.addTask { try await process.wait().code }
             group.addTask {
                 try await Task.sleep(for: .seconds(30))
                 return nil
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let status = first else {
-                process.terminate()
+                try? process.signal(SIGKILL)
                 throw RuntimeError(kind: .system, message: "berth-runtime \(arguments) did not exit within 30 s")
             }
             return status
