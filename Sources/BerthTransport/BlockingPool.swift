@@ -39,9 +39,17 @@ public final class BlockingPool: Sendable {
     /// task does not interrupt `body`: make it check what it needs (a `BytePipe` is cancelled
     /// from the task's side).
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+        // The result crosses under a lock: the thread sanitizer then sees the hand-off even when
+        // the worker resumes the task before it has suspended, a path of the Swift runtime that
+        // tells the sanitizer nothing (swiftlang/swift#57803).
+        let outcome = Locked<Result<T, any Error>?>(nil)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let newThread = state.withLock { state -> Int? in
-                state.jobs.append { continuation.resume(with: Result { try body() }) }
+                state.jobs.append {
+                    let result = Result { try body() }
+                    outcome.withLock { $0 = result }
+                    continuation.resume()
+                }
                 guard state.jobs.count > state.idle, state.started < size else { return nil }
                 state.started += 1
                 return state.started - 1
@@ -51,6 +59,8 @@ public final class BlockingPool: Sendable {
                 SystemThread.start(name: "\(name)-\(newThread)") { [self] in work() }
             }
         }
+        // Set before the resume that got us here.
+        return try outcome.withLock { $0! }.get()
     }
 
     private func work() {
