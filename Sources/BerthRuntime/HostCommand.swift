@@ -1,4 +1,3 @@
-import CBerthRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,13 +22,14 @@ public enum HostCommand {
             close(output.read)
             close(error.read)
         }
-        let (pid, pidfd, failure) = ProcessSpawn.start(.path(path), arguments: arguments,
-                                                       environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"],
-                                                       descriptors: [null, output.write, error.write])
+        let started = Result { () throws(RuntimeError) in
+            try ProcessHandle.startBlocking(path, arguments: arguments,
+                                            environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"],
+                                            descriptors: [null, output.write, error.write])
+        }
         close(output.write)
         close(error.write)
-        guard pid > 0 else { throw RuntimeError.system("run \(path)", failure) }
-        defer { close(pidfd) }
+        let process = try started.get()
         var collected: [[UInt8]] = [[], []]
         var open = [output.read, error.read]
         var chunk = [UInt8](repeating: 0, count: 1 << 14)
@@ -45,10 +45,6 @@ public enum HostCommand {
                 }
             }
         }
-        var status: Int32 = 0, signal: Int32 = 0
-        while berth_pidfd_wait(pidfd, 0, &status, &signal) != 0 {
-            guard errno == EINTR else { throw RuntimeError.system("waitid", errno) }
-        }
-        return Outcome(status: status, output: collected[0], error: collected[1])
+        return Outcome(status: try process.waitBlocking().code, output: collected[0], error: collected[1])
     }
 }
