@@ -202,6 +202,9 @@ struct SystemdTests {
         let name = String(cString: group.gr_name)
         let daemon = try await ChildDaemon(arguments: ["-G", name])
         defer { daemon.stopSoon() }
+        // The file appears at bind(2); mode and group are set before listen(2): once a client
+        // can connect, they are final.
+        try await daemon.client().close()
         var info = stat()
         #expect(lstat(daemon.socketPath, &info) == 0)
         #expect(info.st_mode & 0o777 == 0o660)
@@ -220,6 +223,7 @@ struct SystemdTests {
     @Test func aMissingDefaultGroupLeavesTheSocketRootOwnedWithAWarning() async throws {
         let daemon = try await ChildDaemon()
         defer { daemon.stopSoon() }
+        try await daemon.client().close()  // mode and group are final once clients can connect
         var info = stat()
         #expect(lstat(daemon.socketPath, &info) == 0)
         #expect(info.st_mode & 0o777 == 0o660)
