@@ -3,6 +3,7 @@ import BerthCore
 import BerthRuntime
 import BerthSync
 import BerthTesting
+import BerthTransport
 import Foundation
 
 /// A `berthd` child process (the binary built next to the tests) on a temporary unix socket.
@@ -112,7 +113,20 @@ final class ChildDaemon: Sendable {
         return names.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + $0) }.sorted()
     }
 
-    func client() async throws -> TestClient { try await TestClient.connect(unixPath: socketPath) }
+    /// A new connection to the daemon. Its socket file appears at bind(2), a moment before
+    /// listen(2) (its mode and group are set in between): a refused connection is tried again,
+    /// for five seconds at most.
+    func client() async throws -> TestClient {
+        var attempts = 0
+        while true {
+            do {
+                return try await TestClient.connect(unixPath: socketPath)
+            } catch let error as SocketError where error.code == ECONNREFUSED && attempts < 500 {
+                attempts += 1
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+    }
 
     /// For `defer`: kills the child at once, so it cannot outlive a test process that ends
     /// right after, and removes its files in the background.
